@@ -1,0 +1,404 @@
+//! The record: what snipcheck found in the documents and what became of each finding.
+//!
+//! Every output format reads this model and nothing else, so the types here are the
+//! product's contract. Field names are serialized exactly as the README documents them;
+//! bump [`SCHEMA_VERSION`] on any change that breaks a reader.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the serialized record. Readers should refuse versions they do not know.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A Python example pulled out of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snippet {
+    /// Stable identifier: derived from the enclosing heading and an ordinal, so it survives
+    /// edits elsewhere in the document.
+    pub id: String,
+    /// The document, as the user named it (relative paths stay relative).
+    pub path: String,
+    /// First line of code, 1-based, in the document.
+    pub line: u32,
+    /// Last line of code, 1-based, inclusive.
+    pub end_line: u32,
+    /// The code exactly as it will run (fence indentation removed, nothing else changed).
+    pub code: String,
+    /// The heading or question the snippet sits under, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+/// Why a snippet ended the way it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// Ran to the end.
+    Passed,
+    /// Not run (a marker or the configuration said so).
+    Skipped,
+    /// The code does not parse.
+    SyntaxError,
+    /// A top-level package is not installed (or does not exist).
+    MissingModule,
+    /// The module exists, the documented name in it does not.
+    MissingName,
+    /// A NameError: the snippet needs context it does not define.
+    UndefinedName,
+    /// A third-party package raised while being imported (broken against its dependencies).
+    DependencyError,
+    /// Any other exception.
+    Exception,
+    /// Stopped after the time limit.
+    Timeout,
+    /// The process running it died by a signal.
+    Crashed,
+    /// `sys.exit`, `os._exit` or the like ended the process.
+    Exited,
+}
+
+impl Category {
+    pub const ALL: [Category; 11] = [
+        Category::Passed,
+        Category::Skipped,
+        Category::SyntaxError,
+        Category::MissingModule,
+        Category::MissingName,
+        Category::UndefinedName,
+        Category::DependencyError,
+        Category::Exception,
+        Category::Timeout,
+        Category::Crashed,
+        Category::Exited,
+    ];
+
+    /// The kebab-case name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Passed => "passed",
+            Category::Skipped => "skipped",
+            Category::SyntaxError => "syntax-error",
+            Category::MissingModule => "missing-module",
+            Category::MissingName => "missing-name",
+            Category::UndefinedName => "undefined-name",
+            Category::DependencyError => "dependency-error",
+            Category::Exception => "exception",
+            Category::Timeout => "timeout",
+            Category::Crashed => "crashed",
+            Category::Exited => "exited",
+        }
+    }
+
+    /// The status every snippet of this category has.
+    pub fn status(self) -> Status {
+        match self {
+            Category::Passed => Status::Passed,
+            Category::Skipped => Status::Skipped,
+            _ => Status::Failed,
+        }
+    }
+}
+
+impl std::fmt::Display for Category {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        })
+    }
+}
+
+/// What went wrong, as Python reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnippetError {
+    /// Exception type, qualified unless it is a builtin (`ValueError`, `numpy.AxisError`),
+    /// or a pseudo-type for process-level endings (`Timeout`, `Signal`, `SystemExit`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+    /// Document line where it happened, when it happened inside the snippet.
+    pub line: Option<u32>,
+    /// The formatted traceback, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceback: Option<String>,
+}
+
+/// Captured output of one stream, capped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Captured {
+    pub text: String,
+    /// Bytes written beyond the cap and dropped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub truncated_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The verdict on one snippet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub status: Status,
+    pub category: Category,
+    pub error: Option<SnippetError>,
+    /// What to write instead, best first.
+    #[serde(default)]
+    pub suggestions: Vec<String>,
+    pub duration_ms: f64,
+    #[serde(default)]
+    pub stdout: Captured,
+    #[serde(default)]
+    pub stderr: Captured,
+}
+
+impl Outcome {
+    /// A verdict with no error, such as `passed` or `skipped`.
+    pub fn clean(category: Category, duration_ms: f64) -> Self {
+        Outcome {
+            status: category.status(),
+            category,
+            error: None,
+            suggestions: Vec::new(),
+            duration_ms,
+            stdout: Captured::default(),
+            stderr: Captured::default(),
+        }
+    }
+
+    /// A failed verdict that never reached Python (timeouts, crashes, exits).
+    pub fn failed(category: Category, error: SnippetError, duration_ms: f64) -> Self {
+        Outcome {
+            error: Some(error),
+            ..Outcome::clean(category, duration_ms)
+        }
+    }
+}
+
+/// A snippet together with its verdict: one entry of the record's `snippets` array.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnippetRecord {
+    #[serde(flatten)]
+    pub snippet: Snippet,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// What kind of API object the prose names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReferenceKind {
+    Class,
+    Function,
+    Module,
+    Attribute,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReferenceStatus {
+    Resolved,
+    Unresolved,
+    /// The library is not installed or failed to import.
+    Unchecked,
+    /// Marked as intentionally unresolved.
+    Ignored,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// An API name the prose mentions, and whether it exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    pub id: String,
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    /// The reference as written in the document.
+    pub text: String,
+    /// Import name of the library it belongs to (`sklearn`), if known.
+    pub library: Option<String>,
+    /// The name looked up (`Imputer`, `nn.RNN`).
+    pub name: String,
+    pub kind: ReferenceKind,
+    pub status: ReferenceStatus,
+    pub severity: Severity,
+    /// Fully qualified name where it resolved.
+    pub resolved: Option<String>,
+    #[serde(default)]
+    pub suggestions: Vec<String>,
+    /// Why it could not be checked, when `unchecked`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A problem with the input itself (unreadable file, unterminated fence), not with a snippet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub path: String,
+    pub line: Option<u32>,
+    pub severity: Severity,
+    pub message: String,
+}
+
+/// Counts over the record, for summaries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub documents: u32,
+    pub snippets: u32,
+    pub passed: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub references: u32,
+    pub unresolved_references: u32,
+    pub errors: u32,
+}
+
+/// Everything one run found. This is what `--format json|yaml` writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub schema_version: u32,
+    pub tool: Tool,
+    /// The interpreter the snippets ran under; absent when nothing ran.
+    pub python: Option<PythonInfo>,
+    pub summary: Summary,
+    pub snippets: Vec<SnippetRecord>,
+    pub references: Vec<Reference>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PythonInfo {
+    pub version: String,
+    /// `sys.prefix` of the environment the snippets ran in.
+    pub prefix: String,
+}
+
+impl Record {
+    /// Builds a record and computes its summary, so the two can never disagree.
+    pub fn new(
+        documents: u32,
+        python: Option<PythonInfo>,
+        snippets: Vec<SnippetRecord>,
+        references: Vec<Reference>,
+        diagnostics: Vec<Diagnostic>,
+    ) -> Self {
+        let count = |s: Status| snippets.iter().filter(|r| r.outcome.status == s).count() as u32;
+        let summary = Summary {
+            documents,
+            snippets: snippets.len() as u32,
+            passed: count(Status::Passed),
+            failed: count(Status::Failed),
+            skipped: count(Status::Skipped),
+            references: references.len() as u32,
+            unresolved_references: references
+                .iter()
+                .filter(|r| r.status == ReferenceStatus::Unresolved)
+                .count() as u32,
+            errors: diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count() as u32,
+        };
+        Record {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "snipcheck".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            python,
+            summary,
+            snippets,
+            references,
+            diagnostics,
+        }
+    }
+
+    /// True when a reference error should fail the run.
+    pub fn has_reference_errors(&self) -> bool {
+        self.references
+            .iter()
+            .any(|r| r.status == ReferenceStatus::Unresolved && r.severity == Severity::Error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snippet_record(category: Category) -> SnippetRecord {
+        SnippetRecord {
+            snippet: Snippet {
+                id: "q1".into(),
+                path: "doc.md".into(),
+                line: 3,
+                end_line: 4,
+                code: "x = 1\n".into(),
+                section: None,
+            },
+            outcome: Outcome::clean(category, 1.5),
+        }
+    }
+
+    #[test]
+    fn categories_serialize_in_kebab_case() {
+        for category in Category::ALL {
+            let json = serde_json::to_string(&category).unwrap();
+            assert_eq!(json, format!("\"{}\"", category.as_str()));
+        }
+    }
+
+    #[test]
+    fn snippet_record_is_flat() {
+        let json = serde_json::to_value(snippet_record(Category::Passed)).unwrap();
+        assert_eq!(json["id"], "q1");
+        assert_eq!(json["status"], "passed");
+        assert_eq!(json["category"], "passed");
+        assert!(json["error"].is_null());
+    }
+
+    #[test]
+    fn summary_counts_statuses() {
+        let record = Record::new(
+            1,
+            None,
+            vec![
+                snippet_record(Category::Passed),
+                snippet_record(Category::Timeout),
+                snippet_record(Category::Skipped),
+            ],
+            vec![],
+            vec![],
+        );
+        assert_eq!(record.summary.passed, 1);
+        assert_eq!(record.summary.failed, 1);
+        assert_eq!(record.summary.skipped, 1);
+    }
+}
