@@ -1,0 +1,309 @@
+//! Markdown: fenced code blocks tagged as Python, found with a CommonMark parser so that
+//! fences in lists and block quotes, longer fences and `~~~` fences behave exactly as a
+//! renderer shows them.
+
+use std::ops::Range;
+
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use snipcheck_record::{Diagnostic, Severity};
+
+use crate::ids::Item;
+
+/// Info-string first words that mark a block as a runnable Python example. `pycon` and
+/// friends are interactive sessions, not scripts.
+const PYTHON_TAGS: &[&str] = &["python", "py", "python3"];
+
+/// Scans a Markdown document for headings and Python blocks.
+pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
+    let lines = LineIndex::new(text);
+    let mut items = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut heading: Option<String> = None;
+    let mut block: Option<Block> = None;
+
+    let parser = Parser::new_ext(text, Options::ENABLE_YAML_STYLE_METADATA_BLOCKS);
+    for (event, range) in parser.into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some(h) = heading.take() {
+                    items.push(Item::Heading(h.trim().to_string()));
+                }
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let python = match &kind {
+                    CodeBlockKind::Fenced(info) => is_python(info),
+                    CodeBlockKind::Indented => false,
+                };
+                if let CodeBlockKind::Fenced(_) = kind {
+                    if let Some(open_line) = unterminated(text, &range, &lines) {
+                        diagnostics.push(Diagnostic {
+                            path: path.to_string(),
+                            line: Some(open_line),
+                            severity: Severity::Warning,
+                            message: format!(
+                                "unterminated code fence opened at line {open_line} runs to \
+                                 the end of the document"
+                            ),
+                        });
+                    }
+                }
+                block = Some(Block {
+                    python,
+                    code: String::new(),
+                    span: None,
+                });
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some(b) = block.take() {
+                    if let Some(item) = b.finish(&lines) {
+                        items.push(item);
+                    }
+                }
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(b) = block.as_mut() {
+                    b.code.push_str(&t);
+                    let span = b.span.get_or_insert(range.clone());
+                    span.end = range.end;
+                } else if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(h) = heading.as_mut() {
+                    h.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    (items, diagnostics)
+}
+
+/// Whether an info string's first word names Python (case-insensitive).
+fn is_python(info: &str) -> bool {
+    let first = info.split_whitespace().next().unwrap_or("");
+    PYTHON_TAGS.iter().any(|t| first.eq_ignore_ascii_case(t))
+}
+
+/// A code block being collected.
+struct Block {
+    python: bool,
+    code: String,
+    /// Byte range from the first content byte to the last.
+    span: Option<Range<usize>>,
+}
+
+impl Block {
+    fn finish(self, lines: &LineIndex) -> Option<Item> {
+        let span = self.span?;
+        if !self.python || self.code.trim().is_empty() {
+            return None;
+        }
+        let code = self.code.replace("\r\n", "\n");
+        // A `>>>` session tagged `python` is a doctest, not a script.
+        if code.trim_start().starts_with(">>>") {
+            return None;
+        }
+        let line = lines.line_of(span.start);
+        let end_line = lines.line_of(span.end.saturating_sub(1).max(span.start));
+        Some(Item::Code {
+            line,
+            end_line,
+            code,
+        })
+    }
+}
+
+/// When the fenced block at `range` has no closing fence and runs to the end of the
+/// document, the line of its opening fence. (A fence left open inside a list or quote is
+/// closed by the container and is not reported.)
+fn unterminated(text: &str, range: &Range<usize>, lines: &LineIndex) -> Option<u32> {
+    let block = text.get(range.clone())?;
+    if !text.get(range.end..).unwrap_or("").trim().is_empty() {
+        return None;
+    }
+    let opening = block.trim_start_matches([' ', '\t']);
+    let fence_char = opening.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let fence_len = opening.chars().take_while(|c| *c == fence_char).count();
+    let body = block.trim_end_matches(['\n', '\r']);
+    let open_line = lines.line_of(range.start);
+    let last_start = body.rfind('\n').map_or(0, |i| i + 1);
+    let last_line = lines.line_of(range.start + last_start);
+    let last = body[last_start..].trim_start_matches([' ', '\t', '>']);
+    let closes = last_line > open_line && {
+        let run = last.chars().take_while(|c| *c == fence_char).count();
+        run >= fence_len && last[run * fence_char.len_utf8()..].trim().is_empty()
+    };
+    (!closes).then_some(open_line)
+}
+
+/// Byte offset to 1-based line number.
+pub(crate) struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    pub(crate) fn line_of(&self, offset: usize) -> u32 {
+        let line = self.starts.partition_point(|&s| s <= offset);
+        u32::try_from(line).unwrap_or(u32::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (line, end_line, code) of each snippet.
+    fn snippets(text: &str) -> Vec<(u32, u32, String)> {
+        scan(text, "t.md")
+            .0
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Code {
+                    line,
+                    end_line,
+                    code,
+                } => Some((line, end_line, code)),
+                Item::Heading(_) => None,
+            })
+            .collect()
+    }
+
+    fn spans(text: &str) -> Vec<(u32, u32)> {
+        snippets(text).into_iter().map(|(a, b, _)| (a, b)).collect()
+    }
+
+    #[test]
+    fn backtick_and_tilde_fences() {
+        let md = "# T\n\n```python\nx = 1\ny = 2\n```\n\n~~~python\nz = 3\n~~~\n";
+        assert_eq!(
+            snippets(md),
+            vec![
+                (4, 5, "x = 1\ny = 2\n".to_string()),
+                (9, 9, "z = 3\n".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn longer_fence_contains_shorter() {
+        let md = "````python\ns = '''\n```\n'''\n````\n";
+        assert_eq!(
+            snippets(md),
+            vec![(2, 4, "s = '''\n```\n'''\n".to_string())]
+        );
+        assert!(scan(md, "t.md").1.is_empty());
+    }
+
+    #[test]
+    fn indented_fence_is_deindented() {
+        let md = "Text\n\n   ```python\n   if x:\n       y = 1\n   ```\n";
+        assert_eq!(snippets(md), vec![(4, 5, "if x:\n    y = 1\n".to_string())]);
+    }
+
+    #[test]
+    fn fences_in_list_and_quote() {
+        let md =
+            "- item\n\n  ```python\n  a = 1\n  b = 2\n  ```\n\n> ```py\n> c = 3\n> d = 4\n> ```\n";
+        assert_eq!(
+            snippets(md),
+            vec![
+                (4, 5, "a = 1\nb = 2\n".to_string()),
+                (9, 10, "c = 3\nd = 4\n".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn which_tags_count() {
+        let blocks = [
+            ("python", true),
+            ("py", true),
+            ("Python", true),
+            ("PYTHON3", true),
+            ("python title=\"x.py\"", true),
+            ("pycon", false),
+            ("python-repl", false),
+            ("console", false),
+            ("bash", false),
+            ("", false),
+            ("{.python}", false),
+        ];
+        for (info, taken) in blocks {
+            let md = format!("```{info}\nx = 1\n```\n");
+            assert_eq!(spans(&md).len(), usize::from(taken), "{info:?}");
+        }
+        // Indented code blocks are not examples.
+        assert!(spans("Text\n\n    x = 1\n").is_empty());
+    }
+
+    #[test]
+    fn unterminated_fence_runs_to_end() {
+        let md = "# T\n\n```python\nx = 1\n\n# more\n";
+        let (items, diags) = scan(md, "t.md");
+        assert_eq!(items.len(), 2);
+        assert_eq!(spans(md), vec![(4, 6)]);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].line, Some(3));
+        assert_eq!(diags[0].severity, Severity::Warning);
+        assert_eq!(
+            diags[0].message,
+            "unterminated code fence opened at line 3 runs to the end of the document"
+        );
+        // Closed fences at end of file, with or without a final newline, are fine.
+        for md in [
+            "```python\nx\n```",
+            "```python\nx\n```\n\n",
+            "~~~~py\nx\n~~~~~  \n",
+        ] {
+            assert!(scan(md, "t.md").1.is_empty(), "{md:?}");
+        }
+        // A shorter fence does not close a longer one.
+        let (_, diags) = scan("````python\nx\n```\n", "t.md");
+        assert_eq!(diags.len(), 1);
+        // An opening fence on the last line.
+        let (items, diags) = scan("text\n\n```python", "t.md");
+        assert!(items.is_empty());
+        assert_eq!(diags[0].line, Some(3));
+    }
+
+    #[test]
+    fn empty_blocks_and_doctests_skipped() {
+        assert!(spans("```python\n```\n").is_empty());
+        assert!(spans("```python\n\n   \n```\n").is_empty());
+        assert!(spans("```python\n>>> 1 + 1\n2\n```\n").is_empty());
+    }
+
+    #[test]
+    fn crlf_line_endings() {
+        let md = "# T\r\n\r\n```python\r\nx = 1\r\ny = 2\r\n```\r\n\r\nText\r\n";
+        assert_eq!(snippets(md), vec![(4, 5, "x = 1\ny = 2\n".to_string())]);
+        let (items, _) = scan(md, "t.md");
+        assert_eq!(items[0], Item::Heading("T".into()));
+    }
+
+    #[test]
+    fn headings_atx_and_setext() {
+        let md = "Intro\n=====\n\n```python\na\n```\n\n## Step *2*: `go`\n\n```python\nb\n```\n";
+        let (items, _) = scan(md, "t.md");
+        assert_eq!(items[0], Item::Heading("Intro".into()));
+        assert_eq!(items[2], Item::Heading("Step 2: go".into()));
+        // Code spans in headings are heading text, not snippets.
+        assert_eq!(spans(md), vec![(5, 5), (11, 11)]);
+    }
+
+    #[test]
+    fn line_index() {
+        let idx = LineIndex::new("a\nbc\n\nd");
+        let got: Vec<u32> = (0..8).map(|o| idx.line_of(o)).collect();
+        assert_eq!(got, [1, 1, 2, 2, 2, 3, 4, 4]);
+    }
+}
