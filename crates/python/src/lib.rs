@@ -1,0 +1,18 @@
+//! Runs snippets under an embedded CPython.
+//!
+//! The only crate that touches pyo3. Layout follows the process model: [`venv`] prepares
+//! the environment (no interpreter), [`pool`] runs in the main process and drives worker
+//! processes, [`worker`] is the `__worker` subcommand that embeds CPython and forks a child
+//! per document, and `child` plus `runner.py` run snippets and classify how they ended.
+
+mod capture;
+mod child;
+mod interpreter;
+mod lines;
+pub mod pool;
+pub mod protocol;
+pub mod venv;
+pub mod worker;
+
+pub use pool::{DocumentJob, PoolOptions, PoolResult, Verdict};
+pub use venv::PythonEnv;
