@@ -1,0 +1,80 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "snipcheck",
+    version,
+    about = "Verifies the Python examples in documentation",
+    long_about = "Extracts every Python example from documents (plain text, Markdown), runs each \
+                  under an embedded CPython in a fresh namespace, and reports which work and why \
+                  the others fail, at the document line.",
+    after_help = "Exit codes: 0 all passed, 1 some snippet failed, 2 usage, config or input error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the Python examples in documents.
+    Check(CheckArgs),
+    /// Internal: a worker process that runs snippets (started by `check`).
+    #[command(name = "__worker", hide = true)]
+    Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Documents or folders to check. Default: the documents listed in the config.
+    pub paths: Vec<PathBuf>,
+
+    /// Config file. Default: ./snipcheck.yaml, else ./snippets/snipcheck.yaml, if present.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Use this existing virtualenv instead of building one from the requirements.
+    #[arg(long, value_name = "PATH")]
+    pub python_env: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_name = "FORMAT", default_value = "human",
+          value_parser = clap::builder::PossibleValuesParser::new(snipcheck_report::Format::NAMES))]
+    pub format: String,
+
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Per-snippet time limit in seconds (overrides the config).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+
+    /// Worker processes to run in parallel. Default: the number of cores.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Where environments are cached. Default: .snipcheck at the repository root.
+    #[arg(long, value_name = "DIR", env = "SNIPCHECK_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Show only failures and the summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Show captured output and tracebacks.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    #[arg(long)]
+    pub python_env: PathBuf,
+    #[arg(long, value_delimiter = ',')]
+    pub warmup: Vec<String>,
+}

@@ -1,0 +1,177 @@
+//! `snipcheck.yaml`: which documents to check and the environment to check them in.
+//!
+//! Relative paths in the file are relative to the file's own folder, so a config works the
+//! same from any working directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// File names looked for when `--config` is not given, in this order.
+pub const DEFAULT_LOCATIONS: [&str; 2] = ["snipcheck.yaml", "snippets/snipcheck.yaml"];
+
+/// Per-snippet time limit when neither the config nor the command line sets one.
+pub const DEFAULT_TIMEOUT_S: f64 = 60.0;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Documents or folders to check.
+    #[serde(default)]
+    pub documents: Vec<PathBuf>,
+    #[serde(default)]
+    pub python: PythonConfig,
+    /// Per-snippet time limit, in seconds.
+    pub timeout: Option<f64>,
+    /// Worker processes; default the number of cores.
+    pub jobs: Option<usize>,
+    /// Where environments are cached.
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PythonConfig {
+    /// A pip requirements file the environment is built from.
+    pub requirements: Option<PathBuf>,
+    /// An existing virtualenv to use instead.
+    pub env: Option<PathBuf>,
+    /// Modules imported once per worker before snippets run.
+    #[serde(default)]
+    pub warmup: Vec<String>,
+}
+
+/// A config and the folder its relative paths start from.
+#[derive(Debug, Default)]
+pub struct LoadedConfig {
+    pub config: Config,
+    /// The config file, when there is one.
+    pub path: Option<PathBuf>,
+    pub base: PathBuf,
+}
+
+impl LoadedConfig {
+    /// Resolves a path written in the config.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            join_clean(&self.base, path)
+        }
+    }
+}
+
+/// Loads `explicit`, or the first default location that exists, or an empty config.
+pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, String> {
+    let path = match explicit {
+        Some(path) => {
+            if !path.is_file() {
+                return Err(format!("{}: config file not found", path.display()));
+            }
+            Some(path.to_path_buf())
+        }
+        None => DEFAULT_LOCATIONS
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file()),
+    };
+    let Some(path) = path else {
+        return Ok(LoadedConfig {
+            base: PathBuf::from("."),
+            ..LoadedConfig::default()
+        });
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|err| format!("{}: cannot read config: {err}", path.display()))?;
+    let config = parse(&text).map_err(|err| format!("{}:{err}", path.display()))?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok(LoadedConfig {
+        config,
+        path: Some(path),
+        base,
+    })
+}
+
+/// Parses config text; errors read `LINE:COLUMN: message` (or `: message` without a place).
+pub fn parse(text: &str) -> Result<Config, String> {
+    // An empty file is a valid config with every default.
+    if text.trim().is_empty() {
+        return Ok(Config::default());
+    }
+    let config: Config = serde_yaml::from_str(text).map_err(|err| match err.location() {
+        Some(at) => format!("{}:{}: {}", at.line(), at.column(), strip_location(&err)),
+        None => format!(" {err}"),
+    })?;
+    if let Some(timeout) = config.timeout {
+        if !(timeout.is_finite() && timeout > 0.0) {
+            return Err(format!(
+                " timeout must be a positive number of seconds, not {timeout}"
+            ));
+        }
+    }
+    if config.jobs == Some(0) {
+        return Err(" jobs must be at least 1".into());
+    }
+    Ok(config)
+}
+
+/// serde_yaml appends " at line L column C" to its messages; we print the place up front.
+fn strip_location(err: &serde_yaml::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// Joins without leaving `./` in front, so displayed paths stay as short as the user wrote.
+fn join_clean(base: &Path, path: &Path) -> PathBuf {
+    if base == Path::new(".") {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config() {
+        let config = parse(
+            "documents: [guide.txt]\npython:\n  requirements: requirements.txt\n  warmup: [numpy]\ntimeout: 90\n",
+        )
+        .unwrap();
+        assert_eq!(config.documents, vec![PathBuf::from("guide.txt")]);
+        assert_eq!(config.python.warmup, vec!["numpy".to_string()]);
+        assert_eq!(config.timeout, Some(90.0));
+    }
+
+    #[test]
+    fn unknown_key_names_line_column_and_valid_keys() {
+        let err = parse("documents: []\ntimout: 5\n").unwrap_err();
+        assert!(err.starts_with("2:1: unknown field `timout`"), "{err}");
+        assert!(err.contains("`timeout`"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_reported_with_its_place() {
+        let err = parse("timeout: soon\n").unwrap_err();
+        assert!(err.starts_with("1:10: "), "{err}");
+    }
+
+    #[test]
+    fn rejects_a_non_positive_timeout() {
+        assert!(parse("timeout: 0\n").is_err());
+    }
+
+    #[test]
+    fn empty_file_means_defaults() {
+        assert!(parse("\n").unwrap().documents.is_empty());
+    }
+}
