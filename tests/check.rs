@@ -1,0 +1,114 @@
+//! The main path on fixture documents: every verdict category, plain text and Markdown.
+
+use crate::support::{record, snipcheck, stable_settings, stderr, stdout};
+
+#[test]
+fn every_category_in_markdown_and_plain_text() {
+    let output = snipcheck(&[
+        "check",
+        "--config",
+        "fixtures/check/snipcheck.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stderr:\n{}",
+        stderr(&output)
+    );
+    let record = record(&output);
+    stable_settings().bind(|| insta::assert_json_snapshot!("fixture_record", record));
+}
+
+#[test]
+fn human_output_has_a_line_per_snippet_and_a_summary() {
+    let output = snipcheck(&["check", "--config", "fixtures/check/snipcheck.yaml"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stderr:\n{}",
+        stderr(&output)
+    );
+    stable_settings().bind(|| insta::assert_snapshot!("fixture_human", stdout(&output)));
+}
+
+#[test]
+fn yaml_is_the_same_record() {
+    let json = snipcheck(&[
+        "check",
+        "fixtures/check/paragraphs.txt",
+        "--config",
+        "fixtures/check/snipcheck.yaml",
+        "--format",
+        "json",
+    ]);
+    let yaml = snipcheck(&[
+        "check",
+        "fixtures/check/paragraphs.txt",
+        "--config",
+        "fixtures/check/snipcheck.yaml",
+        "--format",
+        "yaml",
+    ]);
+    let from_json = record(&json);
+    let from_yaml: serde_json::Value = serde_yaml::from_slice(&yaml.stdout).expect("YAML record");
+    let strip = |mut value: serde_json::Value| {
+        for snippet in value["snippets"].as_array_mut().unwrap() {
+            snippet["duration_ms"] = serde_json::Value::Null;
+        }
+        value
+    };
+    assert_eq!(strip(from_json), strip(from_yaml));
+}
+
+#[test]
+fn paths_on_the_command_line_replace_the_configured_documents() {
+    let output = snipcheck(&[
+        "check",
+        "fixtures/check/paragraphs.txt",
+        "--config",
+        "fixtures/check/snipcheck.yaml",
+        "--format",
+        "json",
+    ]);
+    let record = record(&output);
+    let paths: Vec<&str> = record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["fixtures/check/paragraphs.txt"; 4]);
+}
+
+#[test]
+fn all_passing_exits_zero_and_report_file_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("ok.md");
+    std::fs::write(&doc, "# Fine\n\n```py\nassert 1 + 1 == 2\n```\n").unwrap();
+    let report = dir.path().join("report.json");
+    let output = snipcheck(&[
+        "check",
+        doc.to_str().unwrap(),
+        "--config",
+        "fixtures/check/snipcheck.yaml",
+        "--format",
+        "json",
+        "--output",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr:\n{}",
+        stderr(&output)
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "the report goes to the file, not stdout"
+    );
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(written["summary"]["passed"], 1);
+}

@@ -1,0 +1,8 @@
+//! Integration tests: run the real binary on fixture documents and snapshot what it writes.
+//!
+//! One test binary (`autotests = false`); each module is one area of behaviour.
+
+mod bad_input;
+mod check;
+mod guide;
+mod support;

@@ -1,0 +1,65 @@
+//! Running the binary the way a user does, and making its output stable for snapshots.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root: tests run the binary from here, as the README does.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `snipcheck ARGS` from the repository root.
+///
+/// Environments are cached under the target folder, shared by every test, so the
+/// standard-library-only environment is built once per machine.
+pub fn snipcheck(args: &[&str]) -> Output {
+    snipcheck_in(&root(), args)
+}
+
+pub fn snipcheck_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        .args(args)
+        .current_dir(dir)
+        .env("SNIPCHECK_CACHE_DIR", cache_dir())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the snipcheck binary runs")
+}
+
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("snipcheck-cache")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The JSON record on stdout.
+pub fn record(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+        panic!(
+            "stdout is not a JSON record ({err}):\n{}\nstderr:\n{}",
+            stdout(output),
+            stderr(output)
+        )
+    })
+}
+
+/// Snapshot settings that hide what differs between machines and runs: durations, the
+/// interpreter's location, temporary folders.
+pub fn stable_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_redaction(".snippets[].duration_ms", "[duration]");
+    settings.add_redaction(".python.prefix", "[prefix]");
+    settings.add_redaction(".python.version", "[version]");
+    settings.add_redaction(".tool.version", "[version]");
+    settings.add_filter(r"/tmp/snipcheck-[A-Za-z0-9_]+", "[workdir]");
+    // Library locations differ between machines; keep only the part below the library root.
+    settings.add_filter(r#"/[^\s'"]*/site-packages/"#, "[site-packages]/");
+    settings.add_filter(r#"/[^\s'"]*/lib/python3\.\d+/"#, "[stdlib]/");
+    settings
+}
