@@ -10,7 +10,14 @@ use std::collections::HashMap;
 use snipcheck_record::Snippet;
 
 /// Longest base an id gets from its heading, in characters.
-const MAX_SLUG: usize = 48;
+const MAX_SLUG: usize = 64;
+/// Words that carry no meaning in a heading ("How do you evaluate the performance of a
+/// regression model?"): dropping them keeps the words that tell sections apart within
+/// the length limit. Kept when a heading would have no other word.
+const FILLER_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "can", "do", "does", "for", "how", "i", "in", "is", "it", "of", "on",
+    "or", "the", "to", "using", "what", "when", "which", "why", "with", "you", "your",
+];
 /// Base for snippets that come before any heading.
 const NO_HEADING: &str = "snippet";
 
@@ -88,6 +95,9 @@ pub(crate) fn slug(heading: &str) -> String {
     }
     if !word.is_empty() {
         words.push(word);
+    }
+    if words.iter().any(|w| !FILLER_WORDS.contains(&w.as_str())) {
+        words.retain(|w| !FILLER_WORDS.contains(&w.as_str()));
     }
     let mut out = String::new();
     for w in words {
@@ -199,10 +209,12 @@ mod tests {
     fn slugs() {
         assert_eq!(
             slug("Q3. How do you implement data augmentation in a computer vision task?"),
-            "how-do-you-implement-data-augmentation-in-a"
+            "implement-data-augmentation-computer-vision-task"
         );
         assert_eq!(slug("Getting Started"), "getting-started");
-        assert_eq!(slug("The model’s API (v2.0)"), "the-models-api-v2-0");
+        assert_eq!(slug("The model’s API (v2.0)"), "models-api-v2-0");
+        // A heading of filler words only keeps them.
+        assert_eq!(slug("How do you do it?"), "how-do-you-do-it");
         assert_eq!(slug("¿Qué?"), "qu");
         assert_eq!(slug("—"), "snippet");
         assert_eq!(slug("日本語"), "snippet");

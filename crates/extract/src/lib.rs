@@ -131,7 +131,7 @@ mod tests {
         let snippets = guide(GUIDE);
         assert_eq!(snippets.len(), 18);
         let mut ids: Vec<&str> = snippets.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids[0], "how-do-you-implement-data-augmentation-in-a");
+        assert_eq!(ids[0], "implement-data-augmentation-computer-vision-task");
         assert_eq!(
             snippets[0].section.as_deref(),
             Some("Q3. How do you implement data augmentation in a computer vision task?")
@@ -153,7 +153,7 @@ mod tests {
         );
         let after = guide(&inserted);
         assert_eq!(after.len(), 19);
-        assert_eq!(after[0].id, "how-do-you-load-a-csv-file-with-pandas");
+        assert_eq!(after[0].id, "load-csv-file-pandas");
         for (old, new) in before.iter().zip(&after[1..]) {
             assert_eq!(old.id, new.id);
             assert_eq!(old.code, new.code);
@@ -214,8 +214,8 @@ mod tests {
         assert_eq!(
             summary(&ex),
             owned(&[
-                ("how-do-you-define-a-function", 10, 16),
-                ("how-do-you-build-a-list", 22, 26),
+                ("define-function", 10, 16),
+                ("build-list", 22, 26),
                 ("imports", 30, 32),
             ])
         );
