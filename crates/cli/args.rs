@@ -58,6 +58,10 @@ pub struct CheckArgs {
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
 
+    /// A fresh process per document (snippets still get fresh namespaces) or per snippet.
+    #[arg(long, value_name = "LEVEL", value_enum)]
+    pub isolate: Option<IsolateArg>,
+
     /// Where environments are cached. Default: .snipcheck at the repository root.
     #[arg(long, value_name = "DIR", env = "SNIPCHECK_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -71,10 +75,29 @@ pub struct CheckArgs {
     pub verbose: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IsolateArg {
+    Document,
+    Snippet,
+}
+
+impl From<IsolateArg> for snipcheck_python::Isolation {
+    fn from(value: IsolateArg) -> Self {
+        match value {
+            IsolateArg::Document => snipcheck_python::Isolation::Document,
+            IsolateArg::Snippet => snipcheck_python::Isolation::Snippet,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
     #[arg(long)]
     pub python_env: PathBuf,
     #[arg(long, value_delimiter = ',')]
     pub warmup: Vec<String>,
+    /// The sandbox options, as JSON.
+    #[arg(long)]
+    pub sandbox: Option<String>,
 }

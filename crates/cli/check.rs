@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use snipcheck_extract::Document;
-use snipcheck_python::{venv, DocumentJob, PoolOptions, PythonEnv};
+use snipcheck_python::{venv, DocumentJob, PoolOptions, Progress, PythonEnv};
 use snipcheck_record::{Diagnostic, Record, Severity, SnippetRecord};
 use snipcheck_report::{Format, HumanOptions};
 
-use crate::args::CheckArgs;
+use crate::args::{CheckArgs, IsolateArg};
 use crate::config::{self, LoadedConfig, DEFAULT_TIMEOUT_S};
 use crate::exit;
 
@@ -39,6 +39,8 @@ fn check(args: &CheckArgs) -> Result<u8> {
 
     let total: usize = snippets.iter().map(Vec::len).sum();
     let mut python = None;
+    let mut sandbox = None;
+    let mut interrupted = false;
     let mut records = Vec::with_capacity(total);
     if total > 0 {
         let env = environment(args, &loaded)?;
@@ -55,6 +57,13 @@ fn check(args: &CheckArgs) -> Result<u8> {
             env,
             workers,
             warmup: loaded.config.python.warmup.clone(),
+            isolate: args
+                .isolate
+                .or(loaded.config.isolate)
+                .unwrap_or(IsolateArg::Document)
+                .into(),
+            sandbox: loaded.config.sandbox.options(),
+            env_allow: loaded.config.sandbox.env_allow.clone(),
         };
         let jobs: Vec<DocumentJob> = snippets
             .iter()
@@ -72,8 +81,23 @@ fn check(args: &CheckArgs) -> Result<u8> {
                 if documents.len() == 1 { "" } else { "s" }
             );
         }
-        let result = snipcheck_python::pool::run(&options, jobs, |_| {})?;
+        snipcheck_python::pool::handle_interrupts();
+        let result = snipcheck_python::pool::run(&options, jobs, |progress| {
+            if let Progress::Slow {
+                snippet,
+                seconds,
+                limit,
+            } = progress
+            {
+                eprintln!(
+                    "snipcheck: {}:{} {} is still running after {seconds:.0} s (limit {limit} s)",
+                    snippet.path, snippet.line, snippet.id
+                );
+            }
+        })?;
         python = result.python;
+        sandbox = result.sandbox;
+        interrupted = result.interrupted;
         for (document_snippets, outcomes) in snippets.into_iter().zip(result.outcomes) {
             records.extend(
                 document_snippets
@@ -84,13 +108,14 @@ fn check(args: &CheckArgs) -> Result<u8> {
         }
     }
 
-    let record = Record::new(
+    let mut record = Record::new(
         documents.len() as u32,
         python,
         records,
         Vec::new(),
         diagnostics,
     );
+    record.sandbox = sandbox;
     let format = Format::from_name(&args.format).unwrap_or(Format::Human);
     let human = HumanOptions {
         quiet: args.quiet,
@@ -106,6 +131,10 @@ fn check(args: &CheckArgs) -> Result<u8> {
         }
     }
 
+    if interrupted {
+        eprintln!("snipcheck: interrupted; the report holds the verdicts that were finished");
+        return Ok(exit::INTERRUPTED);
+    }
     Ok(if record.summary.errors > 0 {
         exit::INPUT_ERROR
     } else if record.summary.failed > 0 || record.has_reference_errors() {

@@ -27,6 +27,54 @@ pub struct Config {
     pub jobs: Option<usize>,
     /// Where environments are cached.
     pub cache_dir: Option<PathBuf>,
+    /// A fresh process per `document` (default) or per `snippet`.
+    pub isolate: Option<crate::args::IsolateArg>,
+    #[serde(default)]
+    pub sandbox: SandboxConfig,
+}
+
+/// What snippets may do. Defaults protect: no network, capped memory and files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxConfig {
+    /// Let snippets reach the network.
+    pub network: bool,
+    /// Address-space limit per process, MiB (0: none).
+    pub memory_mb: u64,
+    /// Largest file a snippet may write, MiB (0: none).
+    pub file_size_mb: u64,
+    /// Processes a document may run at once, where cgroups allow (0: none).
+    pub max_processes: u64,
+    /// Refuse writes outside the working folder (where Landlock is available).
+    pub restrict_writes: bool,
+    /// Environment variables passed to snippets besides the defaults (`NAME` or `PREFIX*`).
+    pub env_allow: Vec<String>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        let defaults = snipcheck_python::SandboxOptions::default();
+        SandboxConfig {
+            network: defaults.network,
+            memory_mb: defaults.memory_bytes >> 20,
+            file_size_mb: defaults.file_size_bytes >> 20,
+            max_processes: defaults.max_processes,
+            restrict_writes: defaults.restrict_writes,
+            env_allow: Vec::new(),
+        }
+    }
+}
+
+impl SandboxConfig {
+    pub fn options(&self) -> snipcheck_python::SandboxOptions {
+        snipcheck_python::SandboxOptions {
+            memory_bytes: self.memory_mb << 20,
+            file_size_bytes: self.file_size_mb << 20,
+            max_processes: self.max_processes,
+            network: self.network,
+            restrict_writes: self.restrict_writes,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,6 +9,9 @@ pub const FAILURES: u8 = 1;
 /// Usage, configuration or input error: the check could not be done as asked.
 pub const INPUT_ERROR: u8 = 2;
 
+/// Ctrl-C: the run stopped early; what finished was still reported.
+pub const INTERRUPTED: u8 = 130;
+
 pub fn code(code: u8) -> ExitCode {
     ExitCode::from(code)
 }

@@ -19,7 +19,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(check_args) => check::run(&check_args),
         Command::Worker(worker) => {
-            let code = snipcheck_python::worker::main(&worker.python_env, &worker.warmup);
+            let code = snipcheck_python::worker::main(
+                &worker.python_env,
+                &worker.warmup,
+                worker.sandbox.as_deref(),
+            );
             ExitCode::from(code as u8)
         }
     }

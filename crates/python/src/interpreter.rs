@@ -31,6 +31,10 @@ pub fn start(env: &PythonEnv) -> Result<()> {
         // Unbuffered stdio, as `python -u`: what a snippet printed before it hung or
         // crashed is already in the capture file when the supervisor reads it.
         config.buffered_stdio = 0;
+        // A fixed hash seed: set iteration order, and so printed output, is the same on
+        // every run, as CI needs (PYTHONHASHSEED is ignored by the isolated config).
+        config.use_hash_seed = 1;
+        config.hash_seed = 0;
         let status =
             ffi::PyConfig_SetBytesString(&mut config, &mut config.executable, executable.as_ptr());
         if ffi::PyStatus_Exception(status) != 0 {

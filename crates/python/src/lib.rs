@@ -11,8 +11,12 @@ mod interpreter;
 mod lines;
 pub mod pool;
 pub mod protocol;
+pub mod sandbox;
+mod supervise;
 pub mod venv;
 pub mod worker;
 
-pub use pool::{DocumentJob, PoolOptions, PoolResult, Verdict};
+pub use pool::{DocumentJob, PoolOptions, PoolResult, Progress};
+pub use protocol::Isolation;
+pub use sandbox::SandboxOptions;
 pub use venv::PythonEnv;

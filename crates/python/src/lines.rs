@@ -1,81 +1,83 @@
-//! Reading newline-terminated messages from a pipe with a deadline.
+//! Newline-terminated messages from a non-blocking pipe.
 
-use std::os::fd::RawFd;
-use std::time::Instant;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-pub enum ReadLine {
-    Line(String),
-    /// The writer closed its end (or the pipe broke).
-    Eof,
-    TimedOut,
-}
-
-/// Owns the read end of a pipe; closes it when dropped.
-pub struct LineReader {
-    fd: RawFd,
+/// Owns the read end of a pipe; the caller polls it and then calls [`LineBuffer::fill`].
+pub struct LineBuffer {
+    fd: OwnedFd,
     buffer: Vec<u8>,
+    open: bool,
 }
 
-impl LineReader {
-    pub fn new(fd: RawFd) -> Self {
-        LineReader {
+impl LineBuffer {
+    pub fn new(fd: OwnedFd) -> Self {
+        // SAFETY: fcntl on a descriptor we own.
+        unsafe {
+            let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+        }
+        LineBuffer {
             fd,
             buffer: Vec::new(),
+            open: true,
         }
     }
 
-    /// The next line, waiting at most until `deadline` (forever with `None`).
-    pub fn read_line(&mut self, deadline: Option<Instant>) -> ReadLine {
-        loop {
-            if let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = self.buffer.drain(..=end).collect();
-                return ReadLine::Line(String::from_utf8_lossy(&line[..end]).into_owned());
-            }
-            let timeout_ms = match deadline {
-                None => -1,
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return ReadLine::TimedOut;
-                    }
-                    left.as_millis().clamp(1, i32::MAX as u128) as i32
-                }
-            };
-            let mut poll = libc::pollfd {
-                fd: self.fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: polling one descriptor we own.
-            let ready = unsafe { libc::poll(&mut poll, 1, timeout_ms) };
-            if ready < 0 {
-                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return ReadLine::Eof;
-            }
-            if ready == 0 {
-                continue; // the deadline check above decides
-            }
-            let mut chunk = [0u8; 8192];
+    pub fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// False once the writer closed its end.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Reads whatever is available without blocking.
+    pub fn fill(&mut self) {
+        let mut chunk = [0u8; 8192];
+        while self.open {
             // SAFETY: reading into a buffer of the given length.
-            let read = unsafe { libc::read(self.fd, chunk.as_mut_ptr().cast(), chunk.len()) };
-            match read {
-                n if n > 0 => self.buffer.extend_from_slice(&chunk[..n as usize]),
-                0 => return ReadLine::Eof,
-                _ => {
-                    if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-                        return ReadLine::Eof;
-                    }
+            let n =
+                unsafe { libc::read(self.fd.as_raw_fd(), chunk.as_mut_ptr().cast(), chunk.len()) };
+            if n > 0 {
+                self.buffer.extend_from_slice(&chunk[..n as usize]);
+            } else if n == 0 {
+                self.open = false;
+            } else {
+                match std::io::Error::last_os_error().kind() {
+                    std::io::ErrorKind::Interrupted => continue,
+                    std::io::ErrorKind::WouldBlock => return,
+                    _ => self.open = false,
                 }
             }
         }
+    }
+
+    /// The next complete line already read, without its newline.
+    pub fn next_line(&mut self) -> Option<String> {
+        let end = self.buffer.iter().position(|&b| b == b'\n')?;
+        let line: Vec<u8> = self.buffer.drain(..=end).collect();
+        Some(String::from_utf8_lossy(&line[..end]).into_owned())
     }
 }
 
-impl Drop for LineReader {
-    fn drop(&mut self) {
-        // SAFETY: closing the descriptor this reader owns.
-        unsafe { libc::close(self.fd) };
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_lines_and_sees_end_of_file() {
+        let (read, write) = crate::capture::pipe().unwrap();
+        let mut lines = LineBuffer::new(read);
+        // SAFETY: writing a valid buffer to our pipe.
+        unsafe { libc::write(write.as_raw_fd(), b"one\ntw".as_ptr().cast(), 6) };
+        lines.fill();
+        assert_eq!(lines.next_line().as_deref(), Some("one"));
+        assert_eq!(lines.next_line(), None);
+        unsafe { libc::write(write.as_raw_fd(), b"o\n".as_ptr().cast(), 2) };
+        drop(write);
+        lines.fill();
+        assert_eq!(lines.next_line().as_deref(), Some("two"));
+        assert!(!lines.is_open());
     }
 }

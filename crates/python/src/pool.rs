@@ -3,19 +3,29 @@
 //! The main process never starts Python, so it may use threads: one thread per worker
 //! feeds it jobs and forwards its verdicts as they arrive. A worker that dies is replaced
 //! and its job resumes after the snippet that was running, which is charged the crash.
+//! Ctrl-C stops the workers and keeps every verdict already received.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use snipcheck_record::{Category, Outcome, PythonInfo, Snippet, SnippetError};
+use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, SnippetError};
 
-use crate::protocol::{Job, WorkerMessage};
+use crate::protocol::{Isolation, Job, WorkerMessage};
+use crate::sandbox::SandboxOptions;
 use crate::venv::PythonEnv;
+
+/// Environment variables every worker gets (when the caller has them). Anything else, a CI
+/// token or a cloud key among them, is passed only when the config allows it by name.
+pub const DEFAULT_ENV_ALLOW: &[&str] = &[
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_*", "TERM", "TZ", "TMPDIR",
+];
 
 /// How the workers are started.
 #[derive(Debug, Clone)]
@@ -27,6 +37,10 @@ pub struct PoolOptions {
     pub workers: usize,
     /// Modules each worker imports before forking, so children start warm.
     pub warmup: Vec<String>,
+    pub isolate: Isolation,
+    pub sandbox: SandboxOptions,
+    /// Extra variable names (or `PREFIX*` patterns) passed to snippets.
+    pub env_allow: Vec<String>,
 }
 
 /// One document's snippets and their time limit.
@@ -36,25 +50,71 @@ pub struct DocumentJob {
     pub timeout_s: f64,
 }
 
-/// A verdict as it arrives, for progress display.
-pub struct Verdict<'a> {
-    pub job: usize,
-    pub index: usize,
-    pub snippet: &'a Snippet,
-    pub outcome: &'a Outcome,
+/// What happens while the pool runs, for progress display.
+pub enum Progress<'a> {
+    /// A snippet's verdict arrived.
+    Verdict {
+        snippet: &'a Snippet,
+        outcome: &'a Outcome,
+    },
+    /// A snippet has been running for a while.
+    Slow {
+        snippet: &'a Snippet,
+        seconds: f64,
+        limit: f64,
+    },
 }
 
 /// Every job's outcomes, in snippet order, and the interpreter they ran under.
 pub struct PoolResult {
     pub python: Option<PythonInfo>,
+    pub sandbox: Option<SandboxReport>,
     pub outcomes: Vec<Vec<Outcome>>,
+    /// True when Ctrl-C stopped the run: snippets without a verdict are marked skipped.
+    pub interrupted: bool,
 }
 
-/// Runs every job; `on_verdict` sees each verdict the moment it arrives.
+/// Set by the SIGINT handler; checked by the pool.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Makes Ctrl-C stop the run cleanly instead of killing the main process: the workers die
+/// of the same SIGINT (their children follow by PR_SET_PDEATHSIG) and the pool winds down.
+pub fn handle_interrupts() {
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(
+            libc::SIGINT,
+            on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+    }
+}
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Live worker processes, so an interrupt can stop them even when the SIGINT reached only
+/// this process (sent by `kill`, not typed at a terminal).
+static WORKER_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn kill_workers() {
+    if let Ok(pids) = WORKER_PIDS.lock() {
+        for &pid in pids.iter() {
+            // SAFETY: signalling a worker process we started.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Runs every job; `on_progress` sees each verdict the moment it arrives.
 pub fn run(
     options: &PoolOptions,
     jobs: Vec<DocumentJob>,
-    mut on_verdict: impl FnMut(Verdict<'_>),
+    mut on_progress: impl FnMut(Progress<'_>),
 ) -> Result<PoolResult> {
     let mut outcomes: Vec<Vec<Option<Outcome>>> =
         jobs.iter().map(|j| vec![None; j.snippets.len()]).collect();
@@ -67,6 +127,7 @@ pub fn run(
                 snippets: j.snippets.clone(),
                 start: 0,
                 timeout_s: j.timeout_s,
+                isolate: options.isolate,
             })
             .collect(),
     );
@@ -74,6 +135,7 @@ pub fn run(
     let workers = options.workers.clamp(1, pending.max(1));
     let (sender, receiver) = mpsc::channel::<Event>();
     let mut python = None;
+    let mut sandbox = None;
     let mut failure = None;
 
     std::thread::scope(|scope| {
@@ -87,22 +149,45 @@ pub fn run(
             });
         }
         drop(sender);
-        for event in receiver {
+        loop {
+            let event = match receiver.recv_timeout(Duration::from_millis(100)) {
+                Ok(event) => event,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if interrupted() {
+                        if let Ok(mut queue) = queue.lock() {
+                            queue.clear();
+                        }
+                        kill_workers();
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             match event {
-                Event::Ready(info) => python = Some(info),
+                Event::Ready(info, report) => {
+                    python = Some(info);
+                    sandbox = Some(report);
+                }
                 Event::Finished {
                     job,
                     index,
                     outcome,
                 } => {
-                    on_verdict(Verdict {
-                        job,
-                        index,
+                    on_progress(Progress::Verdict {
                         snippet: &jobs[job].snippets[index],
                         outcome: &outcome,
                     });
                     outcomes[job][index] = Some(outcome);
                 }
+                Event::Slow {
+                    job,
+                    index,
+                    seconds,
+                } => on_progress(Progress::Slow {
+                    snippet: &jobs[job].snippets[index],
+                    seconds,
+                    limit: jobs[job].timeout_s,
+                }),
                 Event::Failed(err) => {
                     // No worker can run anything: stop the others rather than wait.
                     if let Ok(mut queue) = queue.lock() {
@@ -113,26 +198,47 @@ pub fn run(
             }
         }
     });
-    if let Some(err) = failure {
+    // Whatever a killed worker could not clean up: its cgroups and their processes.
+    crate::sandbox::sweep_cgroups(std::process::id());
+    let interrupted = interrupted();
+    if let Some(err) = failure.filter(|_| !interrupted) {
         return Err(err);
     }
     let outcomes = outcomes
         .into_iter()
         .map(|job| {
             job.into_iter()
-                .map(|o| o.unwrap_or_else(|| lost("no verdict was reported")))
+                .map(|o| {
+                    o.unwrap_or_else(|| {
+                        if interrupted {
+                            not_run("no verdict: the run was interrupted first")
+                        } else {
+                            lost("no verdict was reported")
+                        }
+                    })
+                })
                 .collect()
         })
         .collect();
-    Ok(PoolResult { python, outcomes })
+    Ok(PoolResult {
+        python,
+        sandbox,
+        outcomes,
+        interrupted,
+    })
 }
 
 enum Event {
-    Ready(PythonInfo),
+    Ready(PythonInfo, SandboxReport),
     Finished {
         job: usize,
         index: usize,
         outcome: Outcome,
+    },
+    Slow {
+        job: usize,
+        index: usize,
+        seconds: f64,
     },
     Failed(anyhow::Error),
 }
@@ -145,6 +251,9 @@ fn feed_worker(
 ) -> Result<()> {
     let mut worker: Option<Worker> = None;
     loop {
+        if interrupted() {
+            return Ok(());
+        }
         let Some(mut job) = queue
             .lock()
             .map_err(|_| anyhow!("queue poisoned"))?
@@ -158,23 +267,16 @@ fn feed_worker(
         };
         match current.run(&job, events)? {
             JobEnd::Done => {}
-            JobEnd::WorkerDied { running } => {
+            JobEnd::WorkerDied { running: index } => {
                 worker = None;
+                if interrupted() {
+                    return Ok(());
+                }
                 // Charge the crash to the snippet that was running, resume after it.
-                let index = running.unwrap_or(job.start);
                 let _ = events.send(Event::Finished {
                     job: job.job,
                     index,
-                    outcome: Outcome::failed(
-                        Category::Crashed,
-                        SnippetError {
-                            kind: "WorkerDied".into(),
-                            message: "the worker process running the snippet died".into(),
-                            line: None,
-                            traceback: None,
-                        },
-                        0.0,
-                    ),
+                    outcome: lost("the worker process running the snippet died"),
                 });
                 job.start = index + 1;
                 if job.start < job.snippets.len() {
@@ -190,7 +292,10 @@ fn feed_worker(
 
 enum JobEnd {
     Done,
-    WorkerDied { running: Option<usize> },
+    /// The worker died while snippet `running` of the job was running.
+    WorkerDied {
+        running: usize,
+    },
 }
 
 struct Worker {
@@ -206,22 +311,28 @@ impl Worker {
             .arg("__worker")
             .arg("--python-env")
             .arg(&options.env.root)
+            .arg("--sandbox")
+            .arg(serde_json::to_string(&options.sandbox)?)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if !options.warmup.is_empty() {
             command.arg("--warmup").arg(options.warmup.join(","));
         }
+        command.env_clear();
+        command.envs(allowed_environment(&options.env_allow));
+        command.env("SNIPCHECK_RUN_ID", std::process::id().to_string());
         // Workers run side by side on every core: one BLAS thread each keeps them from
         // fighting over the cores (the user's explicit setting wins).
         for var in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"] {
-            if std::env::var_os(var).is_none() {
-                command.env(var, "1");
-            }
+            command.env(var, std::env::var_os(var).unwrap_or_else(|| "1".into()));
         }
         let mut process = command
             .spawn()
             .with_context(|| format!("cannot start worker {}", options.program.display()))?;
+        if let Ok(mut pids) = WORKER_PIDS.lock() {
+            pids.push(process.id());
+        }
         let stdin = process.stdin.take().context("worker has no stdin")?;
         let stdout = BufReader::new(process.stdout.take().context("worker has no stdout")?);
         let mut worker = Worker {
@@ -230,8 +341,8 @@ impl Worker {
             stdout,
         };
         match worker.next_message()? {
-            Some(WorkerMessage::Ready { python }) => {
-                let _ = events.send(Event::Ready(python));
+            Some(WorkerMessage::Ready { python, sandbox }) => {
+                let _ = events.send(Event::Ready(python, sandbox));
                 Ok(worker)
             }
             Some(WorkerMessage::Fatal { message }) => bail!("{message}"),
@@ -252,23 +363,36 @@ impl Worker {
             .and_then(|_| self.stdin.flush())
             .is_err()
         {
-            return Ok(JobEnd::WorkerDied { running: None });
+            return Ok(JobEnd::WorkerDied { running: job.start });
         }
-        let mut running = None;
+        // Snippets of a job run in order: the one running is the one after the last
+        // verdict (a Started message may die with the worker before it is sent).
+        let mut running = job.start;
         loop {
             match self.next_message()? {
-                Some(WorkerMessage::Started { index, .. }) => running = Some(index),
+                Some(WorkerMessage::Started { .. }) => {}
                 Some(WorkerMessage::Finished {
                     job,
                     index,
                     outcome,
                     ..
                 }) => {
-                    running = None;
+                    running = index + 1;
                     let _ = events.send(Event::Finished {
                         job,
                         index,
                         outcome,
+                    });
+                }
+                Some(WorkerMessage::Slow {
+                    job,
+                    index,
+                    seconds,
+                }) => {
+                    let _ = events.send(Event::Slow {
+                        job,
+                        index,
+                        seconds,
                     });
                 }
                 Some(WorkerMessage::Done { .. }) => return Ok(JobEnd::Done),
@@ -287,8 +411,17 @@ impl Worker {
         let mut line = String::new();
         loop {
             line.clear();
-            if self.stdout.read_line(&mut line)? == 0 {
-                return Ok(None);
+            match self.stdout.read_line(&mut line) {
+                Ok(0) => return Ok(None),
+                Ok(_) => {}
+                // Ctrl-C interrupts the read; the worker is going away with it.
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {
+                    if interrupted() {
+                        return Ok(None);
+                    }
+                    continue;
+                }
+                Err(err) => return Err(err.into()),
             }
             if line.trim().is_empty() {
                 continue;
@@ -302,9 +435,30 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        // Closing stdin ends the worker's job loop; wait so no zombie is left behind.
+        if let Ok(mut pids) = WORKER_PIDS.lock() {
+            pids.retain(|&pid| pid != self.process.id());
+        }
         let _ = self.process.kill();
         let _ = self.process.wait();
+    }
+}
+
+/// The caller's variables that match the allow-list (exact names or `PREFIX*`).
+fn allowed_environment(extra: &[String]) -> Vec<(String, String)> {
+    let patterns: Vec<&str> = DEFAULT_ENV_ALLOW
+        .iter()
+        .copied()
+        .chain(extra.iter().map(String::as_str))
+        .collect();
+    std::env::vars()
+        .filter(|(name, _)| patterns.iter().any(|p| matches_pattern(p, name)))
+        .collect()
+}
+
+fn matches_pattern(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
     }
 }
 
@@ -319,4 +473,29 @@ fn lost(message: &str) -> Outcome {
         },
         0.0,
     )
+}
+
+fn not_run(message: &str) -> Outcome {
+    Outcome {
+        error: Some(SnippetError {
+            kind: "Interrupted".into(),
+            message: message.into(),
+            line: None,
+            traceback: None,
+        }),
+        ..Outcome::clean(Category::Skipped, 0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_list_patterns() {
+        assert!(matches_pattern("LC_*", "LC_ALL"));
+        assert!(matches_pattern("PATH", "PATH"));
+        assert!(!matches_pattern("PATH", "PATHEXT"));
+        assert!(!matches_pattern("LC_*", "GITHUB_TOKEN"));
+    }
 }

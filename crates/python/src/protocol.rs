@@ -2,7 +2,19 @@
 //! forked child: one JSON object per line.
 
 use serde::{Deserialize, Serialize};
-use snipcheck_record::{Outcome, PythonInfo, Snippet};
+use snipcheck_record::{Outcome, PythonInfo, SandboxReport, Snippet};
+
+/// How much snippets are kept apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// One child per document: snippets run in order, each in a fresh namespace; a crash
+    /// or timeout costs a new child for the rest.
+    #[default]
+    Document,
+    /// One child per snippet.
+    Snippet,
+}
 
 /// Work for a worker: run `snippets[start..]` of one document, in order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -15,6 +27,8 @@ pub struct Job {
     pub start: usize,
     /// Per-snippet time limit, in seconds.
     pub timeout_s: f64,
+    #[serde(default)]
+    pub isolate: Isolation,
 }
 
 /// What a worker tells the main process.
@@ -22,7 +36,10 @@ pub struct Job {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum WorkerMessage {
     /// The interpreter is up and the warm-up imports are done.
-    Ready { python: PythonInfo },
+    Ready {
+        python: PythonInfo,
+        sandbox: SandboxReport,
+    },
     /// A snippet began running.
     Started { job: usize, index: usize },
     /// A snippet's verdict.
@@ -30,6 +47,12 @@ pub enum WorkerMessage {
         job: usize,
         index: usize,
         outcome: Outcome,
+    },
+    /// A snippet has been running for a while (not yet at its limit).
+    Slow {
+        job: usize,
+        index: usize,
+        seconds: f64,
     },
     /// Every snippet of the job has a verdict.
     Done { job: usize },
@@ -42,5 +65,5 @@ pub enum WorkerMessage {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum ChildMessage {
     Started { index: usize },
-    Finished { index: usize, outcome: Outcome },
+    Finished { index: usize, outcome: Box<Outcome> },
 }

@@ -12,6 +12,7 @@ import json
 import linecache
 import re
 import sys
+import threading
 import traceback
 import types
 
@@ -26,29 +27,36 @@ def run(code, filename, first_line):
     try:
         compiled = compile(source, filename, "exec", dont_inherit=True)
     except SyntaxError as error:  # also IndentationError and TabError
-        return _verdict(
-            "syntax-error",
-            error,
-            error.lineno,
-            message=error.msg,
-            traceback_text="".join(traceback.format_exception_only(error)),
+        return json.dumps(
+            _verdict(
+                "syntax-error",
+                error,
+                error.lineno,
+                message=error.msg,
+                traceback_text="".join(traceback.format_exception_only(error)),
+            )
         )
     namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": filename}
+    threads_before = set(threading.enumerate())
     try:
         exec(compiled, namespace)
+        verdict = {"category": "passed", "error": None, "suggestions": []}
     except SystemExit as error:
         frames = traceback.extract_tb(error.__traceback__)
-        return _verdict(
+        verdict = _verdict(
             "exited",
             error,
             _last_line_in(frames, filename),
             message="the snippet called sys.exit({!r})".format(error.code),
         )
     except BaseException as error:  # noqa: B036 - every ending is a verdict
-        return _classify(error, filename)
+        verdict = _classify(error, filename)
     finally:
         _flush_stdio()
-    return json.dumps({"category": "passed", "error": None, "suggestions": []})
+    verdict["leftover_threads"] = sum(
+        1 for t in threading.enumerate() if t not in threads_before and t.is_alive()
+    )
+    return json.dumps(verdict)
 
 
 def _classify(error, filename):
@@ -126,18 +134,16 @@ def _module_written_at(source, line, name):
 def _verdict(category, error, line, message=None, traceback_text=None, suggestions=()):
     kind = type(error)
     name = kind.__qualname__ if kind.__module__ == "builtins" else kind.__module__ + "." + kind.__qualname__
-    return json.dumps(
-        {
-            "category": category,
-            "error": {
-                "type": name,
-                "message": message if message is not None else _safe_str(error),
-                "line": line,
-                "traceback": traceback_text,
-            },
-            "suggestions": list(suggestions),
-        }
-    )
+    return {
+        "category": category,
+        "error": {
+            "type": name,
+            "message": message if message is not None else _safe_str(error),
+            "line": line,
+            "traceback": traceback_text,
+        },
+        "suggestions": list(suggestions),
+    }
 
 
 def _safe_str(error):
@@ -193,8 +199,84 @@ def _flush_stdio():
 def restore_stdio():
     """Puts back the standard streams a snippet may have replaced or closed."""
     _flush_stdio()
+    for fd, name in ((1, "__stdout__"), (2, "__stderr__")):
+        stream = getattr(sys, name)
+        if stream is None or stream.closed:
+            # Line-buffered text over the descriptor the supervisor captures.
+            setattr(sys, name, open(fd, "w", buffering=1, closefd=False))
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
 
 
 def python_info():
     return json.dumps({"version": sys.version.split()[0], "prefix": sys.prefix})
+
+
+def warm_up(module_name):
+    """Imports a module before children fork; its noise on stdout and stderr is dropped."""
+    import contextlib
+    import io
+    import os
+
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            importlib.import_module(module_name)
+    except BaseException:  # noqa: B036 - a broken package is reported by its snippets
+        pass
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved + [devnull]:
+            os.close(fd)
+
+
+def freeze_heap():
+    """Moves everything allocated so far out of the collector's sight: forked children then
+    share those pages instead of copying them when a collection touches their headers."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+_NETWORK_OFF = "network access is off in snipcheck (allow it with `network: true` in snipcheck.yaml)"
+
+
+def refuse_network():
+    """Fallback where no network namespace can be made: refuse connections that leave the
+    machine at the socket level. Loopback and Unix sockets stay usable."""
+    import socket
+
+    local_hosts = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "", None}
+
+    def is_local(address):
+        if isinstance(address, (str, bytes)):  # AF_UNIX path
+            return True
+        host = address[0] if isinstance(address, tuple) and address else None
+        return host in local_hosts or (isinstance(host, str) and host.startswith("127."))
+
+    original_connect = socket.socket.connect
+    original_connect_ex = socket.socket.connect_ex
+    original_getaddrinfo = socket.getaddrinfo
+
+    def connect(self, address):
+        if not is_local(address):
+            raise OSError(_NETWORK_OFF)
+        return original_connect(self, address)
+
+    def connect_ex(self, address):
+        if not is_local(address):
+            raise OSError(_NETWORK_OFF)
+        return original_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in local_hosts and not (isinstance(host, str) and host.startswith("127.")):
+            raise socket.gaierror(_NETWORK_OFF)
+        return original_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect = connect
+    socket.socket.connect_ex = connect_ex
+    socket.getaddrinfo = getaddrinfo

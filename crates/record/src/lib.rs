@@ -164,6 +164,9 @@ pub struct Outcome {
     pub stdout: Captured,
     #[serde(default)]
     pub stderr: Captured,
+    /// Things worth knowing that did not change the verdict (processes left running...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Outcome {
@@ -177,6 +180,7 @@ impl Outcome {
             duration_ms,
             stdout: Captured::default(),
             stderr: Captured::default(),
+            notes: Vec::new(),
         }
     }
 
@@ -282,6 +286,9 @@ pub struct Record {
     pub tool: Tool,
     /// The interpreter the snippets ran under; absent when nothing ran.
     pub python: Option<PythonInfo>,
+    /// The protections snippets ran under; absent when nothing ran.
+    #[serde(default)]
+    pub sandbox: Option<SandboxReport>,
     pub summary: Summary,
     pub snippets: Vec<SnippetRecord>,
     pub references: Vec<Reference>,
@@ -292,6 +299,19 @@ pub struct Record {
 pub struct Tool {
     pub name: String,
     pub version: String,
+}
+
+/// The protections that were in force while snippets ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxReport {
+    pub working_folder: String,
+    pub environment: String,
+    pub network: String,
+    pub filesystem: String,
+    pub memory_limit_mb: Option<u64>,
+    pub file_size_limit_mb: Option<u64>,
+    pub process_limit: Option<u64>,
+    pub processes: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,6 +354,7 @@ impl Record {
                 version: env!("CARGO_PKG_VERSION").into(),
             },
             python,
+            sandbox: None,
             summary,
             snippets,
             references,

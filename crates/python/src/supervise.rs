@@ -1,0 +1,431 @@
+//! Running a job in forked children and keeping them in check.
+//!
+//! The supervisor is the only part that can be trusted while a snippet runs. It drains the
+//! child's output, enforces the time limit on the child's process group (and cgroup), turns
+//! a death by signal or an exit into a verdict, and resumes the rest of the document in a
+//! new child. It learns of the child's end through a pidfd, so a grandchild that holds the
+//! pipes open cannot hide it.
+
+use std::fs::File;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use pyo3::prelude::*;
+use pyo3::types::PyModule;
+use snipcheck_record::{Category, Outcome, SnippetError};
+
+use crate::capture::{pipe, OutputPipe};
+use crate::child::{self, ChildSetup};
+use crate::lines::LineBuffer;
+use crate::protocol::{ChildMessage, Isolation, Job, WorkerMessage};
+use crate::sandbox::{self, ProcessCap, SandboxOptions};
+
+/// After SIGTERM, how long a timed-out child gets before SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// A snippet running this long gets a notice, so a slow run does not look hung.
+const SLOW_NOTICE: Duration = Duration::from_secs(10);
+
+/// What every child of a job shares.
+pub struct JobContext<'a> {
+    pub job: &'a Job,
+    pub runner: &'a Py<PyModule>,
+    pub workdir: &'a Path,
+    pub sandbox: &'a SandboxOptions,
+    pub landlock: bool,
+    pub cgroup: bool,
+    /// The worker's protocol channel: the supervisor writes to it, children must not.
+    pub protocol: &'a mut File,
+}
+
+/// Runs the job's snippets in as many children as it takes; each snippet gets a verdict.
+pub fn run_job(ctx: &mut JobContext<'_>) -> Result<()> {
+    let total = ctx.job.snippets.len();
+    let mut next = ctx.job.start;
+    while next < total {
+        let child = start_child(ctx, next)?;
+        let resume = supervise(ctx, child)?;
+        next = if resume > next {
+            resume
+        } else {
+            // The child ended before its first snippet finished and said nothing: charge
+            // that snippet, so a broken start cannot loop forever.
+            report(
+                ctx,
+                next,
+                failed(
+                    Category::Crashed,
+                    "ChildLost",
+                    "the process running the snippet ended before reporting".into(),
+                    0.0,
+                ),
+            )?;
+            next + 1
+        };
+    }
+    send(ctx.protocol, &WorkerMessage::Done { job: ctx.job.job })
+}
+
+struct Child {
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    reports: LineBuffer,
+    stdout: OutputPipe,
+    stderr: OutputPipe,
+    /// Kept alive until the child's processes are gone.
+    cap: Option<ProcessCap>,
+}
+
+fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
+    let (report_read, report_write) = pipe().context("cannot create a pipe")?;
+    let separator = output_separator();
+    let mut stdout = OutputPipe::new(&separator).context("cannot create a pipe")?;
+    let mut stderr = OutputPipe::new(&separator).context("cannot create a pipe")?;
+    let last = match ctx.job.isolate {
+        Isolation::Document => ctx.job.snippets.len(),
+        Isolation::Snippet => first + 1,
+    };
+    let close = [
+        report_read.as_raw_fd(),
+        stdout.read_fd(),
+        stderr.read_fd(),
+        ctx.protocol.as_raw_fd(),
+    ];
+    let pid = Python::attach(|py| {
+        // Whatever Python buffered must not be written twice, once by each process.
+        let _ = ctx.runner.bind(py).call_method0("restore_stdio");
+        // SAFETY: fork with the GIL held, bracketed by the hooks CPython's os.fork uses.
+        let pid = unsafe {
+            pyo3::ffi::PyOS_BeforeFork();
+            let pid = libc::fork();
+            if pid == 0 {
+                pyo3::ffi::PyOS_AfterFork_Child();
+            } else {
+                pyo3::ffi::PyOS_AfterFork_Parent();
+            }
+            pid
+        };
+        if pid == 0 {
+            child::run(
+                py,
+                ChildSetup {
+                    job: ctx.job,
+                    first,
+                    last,
+                    runner: ctx.runner,
+                    report: dup_file(report_write.as_raw_fd()),
+                    stdout: stdout.write_fd().unwrap_or(-1),
+                    stderr: stderr.write_fd().unwrap_or(-1),
+                    separator: &separator,
+                    close: &close,
+                    workdir: ctx.workdir,
+                    sandbox: ctx.sandbox,
+                    landlock: ctx.landlock,
+                },
+            );
+        }
+        pid
+    });
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error()).context("cannot fork");
+    }
+    drop(report_write);
+    stdout.close_write();
+    stderr.close_write();
+    // Set the group from this side too, so a kill right after the fork cannot miss it.
+    // SAFETY: setpgid on our own child.
+    unsafe { libc::setpgid(pid, pid) };
+    let cap = if ctx.cgroup {
+        ProcessCap::create(
+            &format!("{}{pid}", sandbox::cgroup_prefix()),
+            ctx.sandbox.max_processes,
+        )
+        .filter(|cap| cap.add(pid))
+    } else {
+        None
+    };
+    Ok(Child {
+        pid,
+        pidfd: pidfd_open(pid).context("cannot watch the child process")?,
+        reports: LineBuffer::new(report_read),
+        stdout,
+        stderr,
+        cap,
+    })
+}
+
+/// Forwards a child's reports until it ends; returns the index of the first snippet that
+/// still needs a verdict.
+fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
+    let limit = Duration::from_secs_f64(ctx.job.timeout_s.max(0.001));
+    let mut next = 0;
+    let mut running: Option<(usize, Instant)> = None;
+    let mut noticed = false;
+    loop {
+        let now = Instant::now();
+        let wake = running.map(|(_, started)| {
+            let deadline = started + limit;
+            if noticed || started + SLOW_NOTICE >= deadline {
+                deadline
+            } else {
+                started + SLOW_NOTICE
+            }
+        });
+        let exited = wait_for_activity(&child, wake.map(|w| w.saturating_duration_since(now)));
+        child.stdout.drain();
+        child.stderr.drain();
+        child.reports.fill();
+        while let Some(line) = child.reports.next_line() {
+            match serde_json::from_str::<ChildMessage>(&line) {
+                Ok(ChildMessage::Started { index }) => {
+                    // Output is not cleared here: in one batch it may already hold what this
+                    // snippet printed. Stray output between two snippets goes to the next.
+                    running = Some((index, Instant::now()));
+                    noticed = false;
+                    send(
+                        ctx.protocol,
+                        &WorkerMessage::Started {
+                            job: ctx.job.job,
+                            index,
+                        },
+                    )?;
+                }
+                Ok(ChildMessage::Finished { index, mut outcome }) => {
+                    running = None;
+                    next = index + 1;
+                    outcome.stdout = child.stdout.take_finished();
+                    outcome.stderr = child.stderr.take_finished();
+                    report(ctx, index, *outcome)?;
+                }
+                Err(err) => eprintln!("snipcheck worker: unreadable report from a child: {err}"),
+            }
+        }
+        if exited {
+            let status = reap(child.pid);
+            stop_everything(&child);
+            if let Some((index, started)) = running {
+                let mut outcome = death_outcome(status, started.elapsed());
+                outcome.stdout = child.stdout.take_current();
+                outcome.stderr = child.stderr.take_current();
+                report(ctx, index, outcome)?;
+                return Ok(index + 1);
+            }
+            return Ok(next);
+        }
+        let Some((index, started)) = running else {
+            continue;
+        };
+        let elapsed = started.elapsed();
+        if elapsed >= limit {
+            terminate(&child);
+            child.stdout.drain();
+            child.stderr.drain();
+            let mut outcome = failed(
+                Category::Timeout,
+                "Timeout",
+                format!(
+                    "still running after {}; stopped",
+                    describe_seconds(ctx.job.timeout_s)
+                ),
+                elapsed.as_secs_f64() * 1000.0,
+            );
+            outcome.stdout = child.stdout.take_current();
+            outcome.stderr = child.stderr.take_current();
+            report(ctx, index, outcome)?;
+            return Ok(index + 1);
+        }
+        if !noticed && elapsed >= SLOW_NOTICE {
+            noticed = true;
+            send(
+                ctx.protocol,
+                &WorkerMessage::Slow {
+                    job: ctx.job.job,
+                    index,
+                    seconds: elapsed.as_secs_f64(),
+                },
+            )?;
+        }
+    }
+}
+
+/// Waits until the child writes, exits, or `timeout` passes; true when it exited.
+fn wait_for_activity(child: &Child, timeout: Option<Duration>) -> bool {
+    let mut fds = vec![libc::pollfd {
+        fd: child.pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    for (fd, open) in [
+        (child.reports.fd(), child.reports.is_open()),
+        (child.stdout.read_fd(), child.stdout.is_open()),
+        (child.stderr.read_fd(), child.stderr.is_open()),
+    ] {
+        if open {
+            fds.push(libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+    }
+    let timeout_ms = timeout.map_or(-1, |t| t.as_millis().clamp(1, i32::MAX as u128) as i32);
+    // SAFETY: polling descriptors we own, with the array's real length.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    ready > 0 && fds[0].revents != 0
+}
+
+/// SIGTERM to the whole group, a grace period, then SIGKILL; always reaps the child.
+fn terminate(child: &Child) {
+    // SAFETY: signalling our own child's process group.
+    unsafe { libc::killpg(child.pid, libc::SIGTERM) };
+    let mut pollfd = libc::pollfd {
+        fd: child.pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: polling one descriptor we own.
+    unsafe { libc::poll(&mut pollfd, 1, KILL_GRACE.as_millis() as i32) };
+    stop_everything(child);
+    reap(child.pid);
+}
+
+/// Kills whatever is left of the child: its process group and, where there is one, its
+/// cgroup (which also holds processes that left the group).
+fn stop_everything(child: &Child) {
+    // SAFETY: signalling our own child's process group.
+    unsafe { libc::killpg(child.pid, libc::SIGKILL) };
+    if let Some(cap) = &child.cap {
+        cap.kill_all();
+    }
+}
+
+fn death_outcome(status: libc::c_int, elapsed: Duration) -> Outcome {
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    if libc::WIFSIGNALED(status) {
+        let signal = libc::WTERMSIG(status);
+        return failed(
+            Category::Crashed,
+            "Signal",
+            format!(
+                "the process died by signal {signal} ({})",
+                signal_name(signal)
+            ),
+            ms,
+        );
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    failed(
+        Category::Exited,
+        "ProcessExit",
+        format!(
+            "the process exited with status {code} while the snippet ran (os._exit or a library calling exit)"
+        ),
+        ms,
+    )
+}
+
+fn failed(category: Category, kind: &str, message: String, duration_ms: f64) -> Outcome {
+    Outcome::failed(
+        category,
+        SnippetError {
+            kind: kind.into(),
+            message,
+            line: None,
+            traceback: None,
+        },
+        duration_ms,
+    )
+}
+
+fn report(ctx: &mut JobContext<'_>, index: usize, outcome: Outcome) -> Result<()> {
+    send(
+        ctx.protocol,
+        &WorkerMessage::Finished {
+            job: ctx.job.job,
+            index,
+            outcome,
+        },
+    )
+}
+
+pub fn send(protocol: &mut File, message: &WorkerMessage) -> Result<()> {
+    use std::io::Write;
+    let mut line = serde_json::to_vec(message)?;
+    line.push(b'\n');
+    protocol
+        .write_all(&line)
+        .context("the main process stopped listening")
+}
+
+fn reap(pid: libc::pid_t) -> libc::c_int {
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    status
+}
+
+fn pidfd_open(pid: libc::pid_t) -> std::io::Result<OwnedFd> {
+    // SAFETY: the syscall returns a new descriptor we then own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh descriptor returned by the kernel.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Marks the end of a snippet's output in the child's streams; random, so that a snippet
+/// printing arbitrary bytes is very unlikely to forge one.
+fn output_separator() -> Vec<u8> {
+    use std::io::Read;
+    let mut random = [0u8; 12];
+    let filled = File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut random))
+        .is_ok();
+    if !filled {
+        // Without /dev/urandom, time and pid still make a separator no text contains.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+            ^ u128::from(std::process::id());
+        random.copy_from_slice(&seed.to_le_bytes()[..12]);
+    }
+    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    format!("\x1e\x1fsnipcheck-end-{hex}\x1f\x1e").into_bytes()
+}
+
+/// A descriptor for the child's own use (the pipe ends are closed on exec in both).
+fn dup_file(fd: RawFd) -> File {
+    // SAFETY: dup returns a new descriptor that the File then owns.
+    unsafe { File::from_raw_fd(libc::dup(fd)) }
+}
+
+fn signal_name(signal: libc::c_int) -> &'static str {
+    match signal {
+        libc::SIGSEGV => "SIGSEGV, a segmentation fault",
+        libc::SIGABRT => "SIGABRT, an abort",
+        libc::SIGKILL => "SIGKILL, perhaps the out-of-memory killer",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGILL => "SIGILL",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGXFSZ => "SIGXFSZ, the file size limit",
+        libc::SIGXCPU => "SIGXCPU, the CPU time limit",
+        _ => "another signal",
+    }
+}
+
+fn describe_seconds(seconds: f64) -> String {
+    if seconds.fract() == 0.0 {
+        format!("{seconds:.0} s")
+    } else {
+        format!("{seconds} s")
+    }
+}
