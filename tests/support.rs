@@ -17,13 +17,35 @@ pub fn snipcheck(args: &[&str]) -> Output {
 }
 
 pub fn snipcheck_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+    command_in(dir, args)
+        .output()
+        .expect("the snipcheck binary runs")
+}
+
+/// The command `snipcheck` runs, for tests that add variables or signals.
+pub fn command_in(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_snipcheck"));
+    command
         .args(args)
         .current_dir(dir)
         .env("SNIPCHECK_CACHE_DIR", cache_dir())
-        .env_remove("NO_COLOR")
+        .env_remove("NO_COLOR");
+    command
+}
+
+/// Runs `command` with `--format json`, checks its exit code, and returns the record.
+pub fn json_record(mut command: Command, exit_code: i32) -> serde_json::Value {
+    let output = command
+        .args(["--format", "json"])
         .output()
-        .expect("the snipcheck binary runs")
+        .expect("the snipcheck binary runs");
+    assert_eq!(
+        output.status.code(),
+        Some(exit_code),
+        "stderr:\n{}",
+        stderr(&output)
+    );
+    record(&output)
 }
 
 pub fn cache_dir() -> PathBuf {
@@ -57,6 +79,8 @@ pub fn stable_settings() -> insta::Settings {
     settings.add_redaction(".python.prefix", "[prefix]");
     settings.add_redaction(".python.version", "[version]");
     settings.add_redaction(".tool.version", "[version]");
+    // What the kernel allows differs between machines; tests/hostile.rs checks it.
+    settings.add_redaction(".sandbox", "[sandbox]");
     settings.add_filter(r"/tmp/snipcheck-[A-Za-z0-9_]+", "[workdir]");
     // Library locations differ between machines; keep only the part below the library root.
     settings.add_filter(r#"/[^\s'"]*/site-packages/"#, "[site-packages]/");
