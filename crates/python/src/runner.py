@@ -21,12 +21,14 @@ _CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
 
 def run(code, filename, first_line):
     """Compiles `code` as lines `first_line..` of `filename` and executes it."""
-    # Pad with blank lines so that line numbers in errors and tracebacks are document lines.
-    source = "\n" * (first_line - 1) + code
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    offset = first_line - 1
     try:
-        compiled = compile(source, filename, "exec", dont_inherit=True)
+        compiled = _shift_lines(compile(code, filename, "exec", dont_inherit=True), offset)
     except SyntaxError as error:  # also IndentationError and TabError
+        if error.lineno is not None:
+            error.lineno += offset
+        if getattr(error, "end_lineno", None) is not None:
+            error.end_lineno += offset
         return json.dumps(
             _verdict(
                 "syntax-error",
@@ -42,6 +44,7 @@ def run(code, filename, first_line):
         exec(compiled, namespace)
         verdict = {"category": "passed", "error": None, "suggestions": []}
     except SystemExit as error:
+        _remember_source(filename, code, first_line)
         frames = traceback.extract_tb(error.__traceback__)
         verdict = _verdict(
             "exited",
@@ -50,6 +53,7 @@ def run(code, filename, first_line):
             message="the snippet called sys.exit({!r})".format(error.code),
         )
     except BaseException as error:  # noqa: B036 - every ending is a verdict
+        _remember_source(filename, code, first_line)
         verdict = _classify(error, filename)
     finally:
         _flush_stdio()
@@ -57,6 +61,24 @@ def run(code, filename, first_line):
         1 for t in threading.enumerate() if t not in threads_before and t.is_alive()
     )
     return json.dumps(verdict)
+
+
+def _shift_lines(code, offset):
+    """Moves a code object (and the functions inside it) down by `offset` lines, so that
+    errors name document lines. Cheaper than padding the source with blank lines, which
+    costs a parse of every line above the snippet."""
+    if not offset:
+        return code
+    consts = tuple(
+        _shift_lines(c, offset) if isinstance(c, types.CodeType) else c for c in code.co_consts
+    )
+    return code.replace(co_firstlineno=code.co_firstlineno + offset, co_consts=consts)
+
+
+def _remember_source(filename, code, first_line):
+    """Lets tracebacks show the snippet's lines; done only when one is about to be shown."""
+    lines = ["\n"] * (first_line - 1) + code.splitlines(True)
+    linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
 
 
 def _classify(error, filename):
