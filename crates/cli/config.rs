@@ -84,9 +84,9 @@ pub struct PythonConfig {
     pub requirements: Option<PathBuf>,
     /// An existing virtualenv to use instead.
     pub env: Option<PathBuf>,
-    /// Modules imported once per worker before snippets run.
-    #[serde(default)]
-    pub warmup: Vec<String>,
+    /// Modules imported once per worker before snippets run. Default: the modules the
+    /// documents import.
+    pub warmup: Option<Vec<String>>,
 }
 
 /// A config and the folder its relative paths start from.
@@ -196,7 +196,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.documents, vec![PathBuf::from("guide.txt")]);
-        assert_eq!(config.python.warmup, vec!["numpy".to_string()]);
+        assert_eq!(config.python.warmup, Some(vec!["numpy".to_string()]));
         assert_eq!(config.timeout, Some(90.0));
     }
 

@@ -7,6 +7,7 @@
 
 mod capture;
 mod child;
+mod imports;
 mod interpreter;
 mod lines;
 pub mod pool;

@@ -35,8 +35,9 @@ pub struct PoolOptions {
     pub env: PythonEnv,
     /// Number of worker processes.
     pub workers: usize,
-    /// Modules each worker imports before forking, so children start warm.
-    pub warmup: Vec<String>,
+    /// Modules each worker imports before forking, so children start warm. `None`: each
+    /// worker imports what the documents it is given import.
+    pub warmup: Option<Vec<String>>,
     pub isolate: Isolation,
     pub sandbox: SandboxOptions,
     /// Extra variable names (or `PREFIX*` patterns) passed to snippets.
@@ -254,16 +255,19 @@ fn feed_worker(
         if interrupted() {
             return Ok(());
         }
-        let Some(mut job) = queue
-            .lock()
-            .map_err(|_| anyhow!("queue poisoned"))?
-            .pop_front()
-        else {
+        let warm = worker.as_ref().map(|w| &w.warm);
+        let Some(mut job) = take_job(queue, warm)? else {
             return Ok(());
         };
         let current = match worker.as_mut() {
             Some(worker) => worker,
-            None => worker.insert(Worker::spawn(options, events)?),
+            None => {
+                let warm = options
+                    .warmup
+                    .clone()
+                    .unwrap_or_else(|| job_imports(&job).into_iter().collect());
+                worker.insert(Worker::spawn(options, warm, events)?)
+            }
         };
         match current.run(&job, events)? {
             JobEnd::Done => {}
@@ -290,6 +294,27 @@ fn feed_worker(
     }
 }
 
+/// The next job for a worker: preferably one whose imports the worker has already done,
+/// so heavy imports (TensorFlow takes seconds) are paid by as few processes as possible.
+fn take_job(queue: &Mutex<VecDeque<Job>>, warm: Option<&Vec<String>>) -> Result<Option<Job>> {
+    let mut queue = queue.lock().map_err(|_| anyhow!("queue poisoned"))?;
+    let position = warm
+        .and_then(|warm| {
+            queue
+                .iter()
+                .position(|job| job_imports(job).iter().all(|m| warm.contains(m)))
+        })
+        .unwrap_or(0);
+    Ok(queue.remove(position))
+}
+
+fn job_imports(job: &Job) -> std::collections::BTreeSet<String> {
+    job.snippets
+        .iter()
+        .flat_map(|s| crate::imports::top_level_imports(&s.code))
+        .collect()
+}
+
 enum JobEnd {
     Done,
     /// The worker died while snippet `running` of the job was running.
@@ -299,13 +324,19 @@ enum JobEnd {
 }
 
 struct Worker {
+    /// The modules it imported before forking.
+    warm: Vec<String>,
     process: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
 }
 
 impl Worker {
-    fn spawn(options: &PoolOptions, events: &mpsc::Sender<Event>) -> Result<Worker> {
+    fn spawn(
+        options: &PoolOptions,
+        warm: Vec<String>,
+        events: &mpsc::Sender<Event>,
+    ) -> Result<Worker> {
         let mut command = Command::new(&options.program);
         command
             .arg("__worker")
@@ -316,8 +347,8 @@ impl Worker {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        if !options.warmup.is_empty() {
-            command.arg("--warmup").arg(options.warmup.join(","));
+        if !warm.is_empty() {
+            command.arg("--warmup").arg(warm.join(","));
         }
         command.env_clear();
         command.envs(allowed_environment(&options.env_allow));
@@ -336,6 +367,7 @@ impl Worker {
         let stdin = process.stdin.take().context("worker has no stdin")?;
         let stdout = BufReader::new(process.stdout.take().context("worker has no stdout")?);
         let mut worker = Worker {
+            warm,
             process,
             stdin,
             stdout,
@@ -365,12 +397,10 @@ impl Worker {
         {
             return Ok(JobEnd::WorkerDied { running: job.start });
         }
-        // Snippets of a job run in order: the one running is the one after the last
-        // verdict (a Started message may die with the worker before it is sent).
+        // Snippets of a job run in order: the one running is the one after the last verdict.
         let mut running = job.start;
         loop {
             match self.next_message()? {
-                Some(WorkerMessage::Started { .. }) => {}
                 Some(WorkerMessage::Finished {
                     job,
                     index,

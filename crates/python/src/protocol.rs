@@ -40,8 +40,6 @@ pub enum WorkerMessage {
         python: PythonInfo,
         sandbox: SandboxReport,
     },
-    /// A snippet began running.
-    Started { job: usize, index: usize },
     /// A snippet's verdict.
     Finished {
         job: usize,

@@ -184,13 +184,6 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
                     // snippet printed. Stray output between two snippets goes to the next.
                     running = Some((index, Instant::now()));
                     noticed = false;
-                    send(
-                        ctx.protocol,
-                        &WorkerMessage::Started {
-                            job: ctx.job.job,
-                            index,
-                        },
-                    )?;
                 }
                 Ok(ChildMessage::Finished { index, mut outcome }) => {
                     running = None;

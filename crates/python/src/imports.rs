@@ -1,0 +1,65 @@
+//! Which top-level modules a snippet imports, read from its text (no Python needed), so the
+//! pool can warm workers up with them and send documents to workers that already have them.
+
+use std::collections::BTreeSet;
+
+/// Modules whose import does something visible (prints, opens a browser or a window):
+/// never imported ahead of the snippet that asks for them.
+const NOT_FOR_WARMING: &[&str] = &[
+    "__future__",
+    "antigravity",
+    "this",
+    "tkinter",
+    "turtle",
+    "idlelib",
+];
+
+/// Top-level names of `import a.b` and `from a.b import c` statements at any indentation.
+pub fn top_level_imports(code: &str) -> BTreeSet<String> {
+    let mut modules = BTreeSet::new();
+    for line in code.lines() {
+        let line = line.trim_start();
+        if let Some(rest) = line.strip_prefix("import ") {
+            for part in rest.split(',') {
+                if let Some(name) = module_head(part) {
+                    modules.insert(name);
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("from ") {
+            if let Some(name) = module_head(rest) {
+                modules.insert(name);
+            }
+        }
+    }
+    modules.retain(|m| !NOT_FOR_WARMING.contains(&m.as_str()));
+    modules
+}
+
+/// `numpy` from ` numpy.linalg as la`; `None` for relative imports and non-names.
+fn module_head(text: &str) -> Option<String> {
+    let head: String = text
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let valid = !head.is_empty() && !head.starts_with(|c: char| c.is_ascii_digit());
+    valid.then_some(head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_top_level_modules() {
+        let code = "import numpy as np, os.path\nfrom sklearn.metrics import r2_score\n\
+                    def f():\n    import torch.nn as nn\nfrom . import sibling\nimport this\n";
+        let found: Vec<String> = top_level_imports(code).into_iter().collect();
+        assert_eq!(found, ["numpy", "os", "sklearn", "torch"]);
+    }
+
+    #[test]
+    fn prose_like_lines_are_not_imports() {
+        assert!(top_level_imports("important = 1\nfromage = 2\n").is_empty());
+    }
+}
