@@ -80,7 +80,6 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
             .bind(py)
             .call_method1("run", (&snippet.code, &snippet.path, snippet.line))
             .and_then(|v| v.extract::<String>());
-        let _ = setup.runner.bind(py).call_method0("restore_stdio");
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let (mut outcome, leftover_threads) = match verdict {
             Ok(json) => parse_verdict(&json, duration_ms),

@@ -39,10 +39,10 @@ def run(code, filename, first_line):
             )
         )
     namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": filename}
-    threads_before = set(threading.enumerate())
+    threads_before = threading.active_count()
     try:
         exec(compiled, namespace)
-        verdict = {"category": "passed", "error": None, "suggestions": []}
+        verdict = None
     except SystemExit as error:
         _remember_source(filename, code, first_line)
         frames = traceback.extract_tb(error.__traceback__)
@@ -56,11 +56,18 @@ def run(code, filename, first_line):
         _remember_source(filename, code, first_line)
         verdict = _classify(error, filename)
     finally:
-        _flush_stdio()
-    verdict["leftover_threads"] = sum(
-        1 for t in threading.enumerate() if t not in threads_before and t.is_alive()
-    )
+        restore_stdio()
+    # Threads the snippet started and left running (counted, not named: cheap on the
+    # common path where there are none).
+    leftover = max(0, threading.active_count() - threads_before)
+    if verdict is None and not leftover:
+        return _PASSED
+    verdict = verdict or {"category": "passed", "error": None, "suggestions": []}
+    verdict["leftover_threads"] = leftover
     return json.dumps(verdict)
+
+
+_PASSED = json.dumps({"category": "passed", "error": None, "suggestions": []})
 
 
 def _shift_lines(code, offset):
@@ -210,22 +217,26 @@ def _similar_submodules(dotted):
     return [parent + "." + n for n in difflib.get_close_matches(leaf, names, n=3, cutoff=0.6)]
 
 
-def _flush_stdio():
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        try:
-            stream.flush()
-        except BaseException:  # noqa: B036 - a snippet may have closed or replaced them
-            pass
+def _flush(stream):
+    try:
+        stream.flush()
+    except BaseException:  # noqa: B036 - a snippet may have closed or broken it
+        pass
 
 
 def restore_stdio():
-    """Puts back the standard streams a snippet may have replaced or closed."""
-    _flush_stdio()
+    """Flushes the standard streams and puts back any a snippet replaced or closed."""
+    if sys.stdout is not sys.__stdout__:
+        _flush(sys.stdout)
+    if sys.stderr is not sys.__stderr__:
+        _flush(sys.stderr)
     for fd, name in ((1, "__stdout__"), (2, "__stderr__")):
         stream = getattr(sys, name)
         if stream is None or stream.closed:
             # Line-buffered text over the descriptor the supervisor captures.
             setattr(sys, name, open(fd, "w", buffering=1, closefd=False))
+        else:
+            _flush(stream)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
 
 
