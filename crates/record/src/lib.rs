@@ -266,6 +266,61 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// How a fresh verdict differs from the committed record of known results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    /// Failed, and the record says it passed (or did not know it).
+    NewFailure,
+    /// Still fails, for another reason.
+    ChangedReason,
+    /// The record says it fails; it passes now. The record needs `snipcheck accept`.
+    NowPasses,
+    /// An unresolved claim the record does not know.
+    NewUnresolvedReference,
+    /// The record says the claim does not resolve; it does now.
+    ReferenceNowResolved,
+    /// In the record, no longer in the document.
+    Removed,
+}
+
+impl ChangeKind {
+    /// Whether this change fails the check (a removed snippet only makes the record stale).
+    pub fn fails_check(self) -> bool {
+        !matches!(self, ChangeKind::Removed)
+    }
+}
+
+/// One difference between the fresh run and the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub path: String,
+    /// The snippet's or reference's id.
+    pub id: String,
+    pub line: u32,
+    /// What the record says, e.g. `passed` or `undefined-name: NameError`.
+    pub was: Option<String>,
+    /// What the fresh run says.
+    pub now: Option<String>,
+}
+
+/// The comparison with the committed record, when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaselineReport {
+    /// The record file compared against.
+    pub record: String,
+    pub changes: Vec<Change>,
+    /// Failures the record already knows about, unchanged.
+    pub known_failures: u32,
+}
+
+impl BaselineReport {
+    pub fn fails_check(&self) -> bool {
+        self.changes.iter().any(|c| c.kind.fails_check())
+    }
+}
+
 /// Counts over the record, for summaries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
@@ -289,6 +344,9 @@ pub struct Record {
     /// The protections snippets ran under; absent when nothing ran.
     #[serde(default)]
     pub sandbox: Option<SandboxReport>,
+    /// The comparison with the committed record of known results, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineReport>,
     pub summary: Summary,
     pub snippets: Vec<SnippetRecord>,
     pub references: Vec<Reference>,
@@ -355,6 +413,7 @@ impl Record {
             },
             python,
             sandbox: None,
+            baseline: None,
             summary,
             snippets,
             references,
