@@ -6,6 +6,7 @@
 //! walks a folder for documents. Nothing here runs Python: code is recognised by
 //! CommonMark structure (Markdown) or by line heuristics (plain text).
 
+mod definitions;
 mod discover;
 mod ids;
 mod load;
@@ -17,6 +18,7 @@ use std::path::Path;
 
 use snipcheck_record::{Diagnostic, Snippet};
 
+pub use definitions::defined_names;
 pub use discover::discover;
 pub use load::{load, LoadError};
 
