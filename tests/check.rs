@@ -112,3 +112,23 @@ fn all_passing_exits_zero_and_report_file_is_written() {
         serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(written["summary"]["passed"], 1);
 }
+
+#[test]
+fn output_to_a_device_writes_through_it_instead_of_replacing_it() {
+    let output = snipcheck(&[
+        "check",
+        "fixtures/check/paragraphs.txt",
+        "--config",
+        "fixtures/check/snipcheck.yaml",
+        "-o",
+        "/dev/null",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stderr:\n{}",
+        stderr(&output)
+    );
+    let null = std::fs::metadata("/dev/null").unwrap();
+    assert!(!null.is_file(), "/dev/null must still be a device");
+}

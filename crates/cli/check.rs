@@ -262,6 +262,12 @@ fn default_cache_dir(start: &Path) -> PathBuf {
 
 /// Writes through a temporary file and a rename, so a reader never sees half a report.
 fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    // A device or pipe (`-o /dev/null`, `-o /dev/stdout`) is written in place: renaming
+    // over it would replace the device itself.
+    if path.metadata().is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
