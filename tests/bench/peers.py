@@ -180,7 +180,7 @@ def build_snipcheck(skip: bool) -> Path:
     if not skip:
         log("cargo build --release")
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
-    if not binary.exists():
+    if not binary.is_file():
         raise SystemExit(f"{binary} does not exist: build it with cargo build --release")
     return binary
 
@@ -192,10 +192,17 @@ def snipcheck_info(binary: Path) -> dict:
     help_text = subprocess.run(
         [str(binary), "check", "--help"], capture_output=True, text=True, check=True
     ).stdout
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    return {"version": version, "commit": commit, "isolate": "--isolate" in help_text}
+    commit = ""
+    if binary == ROOT / "target" / "release" / "snipcheck":
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "crates", "Cargo.toml",
+                                "Cargo.lock", "build.rs"], cwd=ROOT, capture_output=True,
+                               text=True).stdout.strip()
+        commit += "+changes" if dirty else ""
+    return {"version": version, "commit": commit or str(binary), "path": str(binary),
+            "isolate": "--isolate" in help_text}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -600,6 +607,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--upgrade", action="store_true",
                    help="reinstall the latest packages into an existing venv")
     p.add_argument("--no-build", action="store_true", help="use target/release/snipcheck as it is")
+    p.add_argument("--snipcheck", type=Path, metavar="BINARY",
+                   help="benchmark this snipcheck binary instead of building target/release/snipcheck")
     args = p.parse_args(argv)
     args.repeat = args.repeat or (1 if args.quick else 3)
     args.sizes = args.sizes or ([200, 1000] if args.quick else [1000, 5000])
@@ -624,7 +633,7 @@ def main(argv: list[str]) -> int:
     versions = ensure_venv(ctx["venv"], args.python, args.upgrade)
     needs_snipcheck = any(t.startswith("snipcheck") for t in args.tools)
     if needs_snipcheck:
-        ctx["binary"] = build_snipcheck(args.no_build)
+        ctx["binary"] = args.snipcheck.resolve() if args.snipcheck else build_snipcheck(args.no_build)
         ctx["snipcheck"] = snipcheck_info(ctx["binary"])
     else:
         ctx["snipcheck"] = {"version": "not run", "commit": "", "isolate": False}
