@@ -48,9 +48,6 @@ PACKAGES = [
     "pytest-codeblocks",
     "sybil",
 ]
-# snipcheck's workers import these once, before forking: what a user puts in snipcheck.yaml
-# for documents that use numpy and scikit-learn.
-WARMUP = ["numpy", "sklearn.linear_model"]
 TOOLS = [
     "snipcheck-document",
     "snipcheck-snippet",
@@ -341,12 +338,16 @@ def prepare(tool: str, corpus: Path, workdir: Path, ctx: dict) -> tuple[list[str
     workdir.mkdir(parents=True)
     venv = ctx["venv"]
     if tool.startswith("snipcheck"):
-        (workdir / "snipcheck.yaml").write_text(
-            "python:\n  warmup: [" + ", ".join(WARMUP) + "]\n"
-        )
+        # No config: snipcheck's defaults, as a user gets them (the folder has no
+        # snipcheck.yaml, so none is picked up), unless --warmup names the modules.
+        argv = [str(ctx["binary"]), "check"]
+        if ctx["warmup"] is not None:
+            (workdir / "snipcheck.yaml").write_text(
+                "python:\n  warmup: [" + ", ".join(ctx["warmup"]) + "]\n"
+            )
+            argv += ["--config", "snipcheck.yaml"]
         isolate = tool.removeprefix("snipcheck-")
-        argv = [str(ctx["binary"]), "check", "--config", "snipcheck.yaml",
-                "--python-env", str(venv), "--format", "json", "-o", "record.json", "-q"]
+        argv += ["--python-env", str(venv), "--format", "json", "-o", "record.json", "-q"]
         if ctx["snipcheck"]["isolate"]:
             argv += ["--isolate", isolate]
         return argv + [str(corpus)], workdir
@@ -538,7 +539,7 @@ def report(doc: dict) -> str:
         f"corpora of {sizes[0]} and {sizes[1]} snippets ({SNIPPETS_PER_FILE} per file, "
         "80% trivial, 15% numpy, 5% scikit-learn).",
         f"snipcheck {v['snipcheck']['version']} ({v['snipcheck']['commit']}), "
-        f"jobs = {doc['snipcheck_jobs']}, warm-up {', '.join(WARMUP)}; "
+        f"jobs = {doc['snipcheck_jobs']}, warm-up {doc['snipcheck_warmup']}; "
         f"Python {v['python']}, numpy {v['numpy']}, scikit-learn {v['scikit-learn']}, "
         f"pytest {v['pytest']}, pytest-markdown-docs {v['pytest-markdown-docs']}, "
         f"pytest-codeblocks {v['pytest-codeblocks']}, sybil {v['sybil']}.",
@@ -607,6 +608,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--upgrade", action="store_true",
                    help="reinstall the latest packages into an existing venv")
     p.add_argument("--no-build", action="store_true", help="use target/release/snipcheck as it is")
+    p.add_argument("--warmup", type=lambda v: [m for m in v.split(",") if m], metavar="MODULES",
+                   help="comma-separated modules snipcheck's workers import before forking, "
+                        "written to a snipcheck.yaml (default: none written, snipcheck's own "
+                        "default applies)")
     p.add_argument("--snipcheck", type=Path, metavar="BINARY",
                    help="benchmark this snipcheck binary instead of building target/release/snipcheck")
     args = p.parse_args(argv)
@@ -629,7 +634,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     cache = args.cache.resolve()
     cache.mkdir(parents=True, exist_ok=True)
-    ctx: dict = {"cache": cache, "venv": cache / "venv"}
+    ctx: dict = {"cache": cache, "venv": cache / "venv", "warmup": args.warmup}
     versions = ensure_venv(ctx["venv"], args.python, args.upgrade)
     needs_snipcheck = any(t.startswith("snipcheck") for t in args.tools)
     if needs_snipcheck:
@@ -653,7 +658,8 @@ def main(argv: list[str]) -> int:
         "corpus": corpus_info,
         "versions": versions,
         "snipcheck_jobs": f"default ({os.cpu_count()} cores)",
-        "snipcheck_warmup": WARMUP,
+        "snipcheck_warmup": ", ".join(args.warmup) if args.warmup is not None
+        else "snipcheck's default",
         "tools": {},
     }
     runnable = []
