@@ -13,6 +13,7 @@ use snipcheck_report::{Format, HumanOptions};
 use crate::args::CheckArgs;
 use crate::config::{self, LoadedConfig, DEFAULT_TIMEOUT_S};
 use crate::exit;
+use crate::progress::Progress;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
     match check(args) {
@@ -72,7 +73,12 @@ fn check(args: &CheckArgs) -> Result<u8> {
                 if documents.len() == 1 { "" } else { "s" }
             );
         }
-        let result = snipcheck_python::pool::run(&options, jobs, |_| {})?;
+        let progress = Progress::new(total, interactive && !args.quiet);
+        let result = snipcheck_python::pool::run(&options, jobs, |verdict| {
+            progress.advance(verdict.snippet)
+        });
+        progress.finish();
+        let result = result?;
         python = result.python;
         for (document_snippets, outcomes) in snippets.into_iter().zip(result.outcomes) {
             records.extend(
@@ -92,14 +98,20 @@ fn check(args: &CheckArgs) -> Result<u8> {
         diagnostics,
     );
     let format = Format::from_name(&args.format).unwrap_or(Format::Human);
-    let human = HumanOptions {
+    let mut human = HumanOptions {
         quiet: args.quiet,
         verbose: args.verbose,
+        color: false,
     };
-    let text = snipcheck_report::render(&record, format, &human);
+    for extra in &args.output_format {
+        let text = snipcheck_report::render(&record, extra.format, &human);
+        write_atomically(&extra.path, &text)?;
+    }
     match &args.output {
-        Some(path) => write_atomically(path, &text)?,
+        Some(path) => write_atomically(path, &snipcheck_report::render(&record, format, &human))?,
         None => {
+            human.color = color_stdout();
+            let text = snipcheck_report::render(&record, format, &human);
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(text.as_bytes())?;
             stdout.flush()?;
@@ -113,6 +125,11 @@ fn check(args: &CheckArgs) -> Result<u8> {
     } else {
         exit::SUCCESS
     })
+}
+
+/// Colour on a terminal, unless `NO_COLOR` is set to anything but the empty string.
+fn color_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// What to check: the command-line paths, else the config's documents.
