@@ -3,15 +3,21 @@
 //! Ignored by a plain `cargo test` because the environment is large; `.ci/run` runs it with
 //! `--ignored`, and the first run builds the environment under .snipcheck/.
 
-use crate::support::{record, root, stable_settings, stderr};
+use crate::support::{record, report_settings, root, stable_settings, stderr};
 use std::process::Command;
 
 #[test]
 #[ignore = "needs the guide's environment; .ci/run runs it"]
 fn guide_verdicts() {
+    let reports = tempfile::tempdir().unwrap();
+    let outputs: Vec<String> = ["junit", "github", "markdown", "sarif", "html"]
+        .iter()
+        .map(|f| format!("{f}={}", reports.path().join(f).display()))
+        .collect();
+    let outputs = outputs.join(",");
     // The guide's own cache (.snipcheck/ at the root), shared with the README's command.
     let output = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
-        .args(["check", "--format", "json"])
+        .args(["check", "--format", "json", "--output-format", &outputs])
         .current_dir(root())
         .env_remove("SNIPCHECK_CACHE_DIR")
         .output()
@@ -27,4 +33,18 @@ fn guide_verdicts() {
     // Captured output of third-party libraries (TensorFlow's log lines) varies by machine.
     settings.add_redaction(".snippets[].stderr", "[stderr]");
     settings.bind(|| insta::assert_json_snapshot!("guide_record", record));
+
+    let mut settings = report_settings();
+    settings.add_filter(
+        r#"(?s)<system-err>.*?</system-err>"#,
+        "<system-err>[stderr]</system-err>",
+    );
+    settings.add_filter(
+        r#"(?s)<summary>stderr</summary><pre>.*?</pre>"#,
+        "<summary>stderr</summary><pre>[stderr]</pre>",
+    );
+    for format in ["junit", "github", "markdown", "sarif", "html"] {
+        let text = std::fs::read_to_string(reports.path().join(format)).unwrap();
+        settings.bind(|| insta::assert_snapshot!(format!("guide_{format}"), text));
+    }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::support::{snipcheck, stable_settings, stderr, stdout};
+use crate::support::{report_settings, snipcheck, stderr, stdout};
 
 /// Every format the fixture run writes besides the human report on stdout.
 const FILES: [(&str, &str); 7] = [
@@ -58,24 +58,9 @@ fn json(file: &str) -> serde_json::Value {
     serde_json::from_str(&report(file)).unwrap()
 }
 
-/// Snapshot settings for text reports: durations and versions vary between runs.
-fn text_settings() -> insta::Settings {
-    let mut settings = stable_settings();
-    settings.add_filter(r#"time="[0-9.]+""#, r#"time="[duration]""#);
-    settings.add_filter(r"Python 3\.\d+\.\d+", "Python [version]");
-    // Only snipcheck's own version: SARIF's "version": "2.1.0" must stay visible.
-    let ours = env!("CARGO_PKG_VERSION").replace('.', r"\.");
-    settings.add_filter(&format!("snipcheck {ours}"), "snipcheck [version]");
-    settings.add_filter(
-        &format!(r#""version": "{ours}""#),
-        r#""version": "[version]""#,
-    );
-    settings
-}
-
 #[test]
 fn text_reports_snapshots() {
-    let settings = text_settings();
+    let settings = report_settings();
     settings.bind(|| {
         insta::assert_snapshot!("fixture_junit", report("report.xml"));
         insta::assert_snapshot!("fixture_github", report("annotations.txt"));
