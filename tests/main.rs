@@ -6,4 +6,5 @@ mod bad_input;
 mod check;
 mod guide;
 mod hostile;
+mod reports;
 mod support;

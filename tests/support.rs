@@ -83,7 +83,23 @@ pub fn stable_settings() -> insta::Settings {
     settings.add_redaction(".sandbox", "[sandbox]");
     settings.add_filter(r"/tmp/snipcheck-[A-Za-z0-9_]+", "[workdir]");
     // Library locations differ between machines; keep only the part below the library root.
-    settings.add_filter(r#"/[^\s'"]*/site-packages/"#, "[site-packages]/");
-    settings.add_filter(r#"/[^\s'"]*/lib/python3\.\d+/"#, "[stdlib]/");
+    // A path ends at markup too (JUnit and HTML reports).
+    settings.add_filter(r#"/[^\s'"<>]*/site-packages/"#, "[site-packages]/");
+    settings.add_filter(r#"/[^\s'"<>]*/lib/python3\.\d+/"#, "[stdlib]/");
+    settings
+}
+
+/// Snapshot settings for text reports: durations and versions vary between runs.
+pub fn report_settings() -> insta::Settings {
+    let mut settings = stable_settings();
+    settings.add_filter(r#"time="[0-9.]+""#, r#"time="[duration]""#);
+    settings.add_filter(r"Python 3\.\d+\.\d+", "Python [version]");
+    // Only snipcheck's own version: SARIF's "version": "2.1.0" must stay visible.
+    let ours = env!("CARGO_PKG_VERSION").replace('.', r"\.");
+    settings.add_filter(&format!("snipcheck {ours}"), "snipcheck [version]");
+    settings.add_filter(
+        &format!(r#""version": "{ours}""#),
+        r#""version": "[version]""#,
+    );
     settings
 }

@@ -41,7 +41,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub python_env: Option<PathBuf>,
 
-    /// Output format.
+    /// Output format: human, json, yaml, junit, github, markdown, sarif or html.
     #[arg(long, value_name = "FORMAT", default_value = "human",
           value_parser = clap::builder::PossibleValuesParser::new(snipcheck_report::Format::NAMES))]
     pub format: String,
@@ -49,6 +49,10 @@ pub struct CheckArgs {
     /// Write the report to this file (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Also write these reports from the same run, e.g. `junit=report.xml,html=report.html`.
+    #[arg(long, value_name = "FORMAT=FILE", value_delimiter = ',', value_parser = parse_output)]
+    pub output_format: Vec<OutputSpec>,
 
     /// Per-snippet time limit in seconds (overrides the config).
     #[arg(long, value_name = "SECONDS")]
@@ -89,6 +93,32 @@ impl From<IsolateArg> for snipcheck_python::Isolation {
             IsolateArg::Snippet => snipcheck_python::Isolation::Snippet,
         }
     }
+}
+
+/// One extra report: its format and the file it goes to.
+#[derive(Debug, Clone)]
+pub struct OutputSpec {
+    pub format: snipcheck_report::Format,
+    pub path: PathBuf,
+}
+
+fn parse_output(value: &str) -> Result<OutputSpec, String> {
+    let (name, path) = value
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=FILE, as in junit=report.xml; got `{value}`"))?;
+    let format = snipcheck_report::Format::from_name(name).ok_or_else(|| {
+        format!(
+            "unknown format `{name}`; one of {}",
+            snipcheck_report::Format::NAMES.join(", ")
+        )
+    })?;
+    if path.is_empty() {
+        return Err(format!("no file given for `{name}`"));
+    }
+    Ok(OutputSpec {
+        format,
+        path: PathBuf::from(path),
+    })
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ use snipcheck_report::{Format, HumanOptions};
 use crate::args::{CheckArgs, IsolateArg};
 use crate::config::{self, LoadedConfig, DEFAULT_TIMEOUT_S};
 use crate::exit;
+use crate::progress::ProgressBar;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
     match check(args) {
@@ -82,19 +83,20 @@ fn check(args: &CheckArgs) -> Result<u8> {
             );
         }
         snipcheck_python::pool::handle_interrupts();
-        let result = snipcheck_python::pool::run(&options, jobs, |progress| {
-            if let Progress::Slow {
+        let bar = ProgressBar::new(total, interactive && !args.quiet);
+        let result = snipcheck_python::pool::run(&options, jobs, |event| match event {
+            Progress::Verdict { snippet, .. } => bar.advance(snippet),
+            Progress::Slow {
                 snippet,
                 seconds,
                 limit,
-            } = progress
-            {
-                eprintln!(
-                    "snipcheck: {}:{} {} is still running after {seconds:.0} s (limit {limit} s)",
-                    snippet.path, snippet.line, snippet.id
-                );
-            }
-        })?;
+            } => bar.notice(&format!(
+                "snipcheck: {}:{} {} is still running after {seconds:.0} s (limit {limit} s)",
+                snippet.path, snippet.line, snippet.id
+            )),
+        });
+        bar.finish();
+        let result = result?;
         python = result.python;
         sandbox = result.sandbox;
         interrupted = result.interrupted;
@@ -117,14 +119,20 @@ fn check(args: &CheckArgs) -> Result<u8> {
     );
     record.sandbox = sandbox;
     let format = Format::from_name(&args.format).unwrap_or(Format::Human);
-    let human = HumanOptions {
+    let mut human = HumanOptions {
         quiet: args.quiet,
         verbose: args.verbose,
+        color: false,
     };
-    let text = snipcheck_report::render(&record, format, &human);
+    for extra in &args.output_format {
+        let text = snipcheck_report::render(&record, extra.format, &human);
+        write_atomically(&extra.path, &text)?;
+    }
     match &args.output {
-        Some(path) => write_atomically(path, &text)?,
+        Some(path) => write_atomically(path, &snipcheck_report::render(&record, format, &human))?,
         None => {
+            human.color = color_stdout();
+            let text = snipcheck_report::render(&record, format, &human);
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(text.as_bytes())?;
             stdout.flush()?;
@@ -142,6 +150,11 @@ fn check(args: &CheckArgs) -> Result<u8> {
     } else {
         exit::SUCCESS
     })
+}
+
+/// Colour on a terminal, unless `NO_COLOR` is set to anything but the empty string.
+fn color_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// What to check: the command-line paths, else the config's documents.
