@@ -193,7 +193,7 @@ enum JobEnd {
     WorkerDied { running: Option<usize> },
 }
 
-struct Worker {
+pub(crate) struct Worker {
     process: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
@@ -201,6 +201,13 @@ struct Worker {
 
 impl Worker {
     fn spawn(options: &PoolOptions, events: &mpsc::Sender<Event>) -> Result<Worker> {
+        let (worker, python) = Worker::start(options)?;
+        let _ = events.send(Event::Ready(python));
+        Ok(worker)
+    }
+
+    /// Starts a worker process and waits until its interpreter is ready.
+    pub(crate) fn start(options: &PoolOptions) -> Result<(Worker, PythonInfo)> {
         let mut command = Command::new(&options.program);
         command
             .arg("__worker")
@@ -230,10 +237,7 @@ impl Worker {
             stdout,
         };
         match worker.next_message()? {
-            Some(WorkerMessage::Ready { python }) => {
-                let _ = events.send(Event::Ready(python));
-                Ok(worker)
-            }
+            Some(WorkerMessage::Ready { python }) => Ok((worker, python)),
             Some(WorkerMessage::Fatal { message }) => bail!("{message}"),
             Some(other) => bail!("worker said {other:?} before it was ready"),
             None => {
@@ -243,15 +247,17 @@ impl Worker {
         }
     }
 
-    fn run(&mut self, job: &Job, events: &mpsc::Sender<Event>) -> Result<JobEnd> {
-        let mut line = serde_json::to_vec(job)?;
+    /// Sends one request line; an error means the worker is gone.
+    pub(crate) fn send(&mut self, request: &impl serde::Serialize) -> Result<()> {
+        let mut line = serde_json::to_vec(request)?;
         line.push(b'\n');
-        if self
-            .stdin
-            .write_all(&line)
-            .and_then(|_| self.stdin.flush())
-            .is_err()
-        {
+        self.stdin.write_all(&line)?;
+        self.stdin.flush()?;
+        Ok(())
+    }
+
+    fn run(&mut self, job: &Job, events: &mpsc::Sender<Event>) -> Result<JobEnd> {
+        if self.send(job).is_err() {
             return Ok(JobEnd::WorkerDied { running: None });
         }
         let mut running = None;
@@ -284,6 +290,11 @@ impl Worker {
 
     /// The next protocol message, or `None` when the worker closed its stdout.
     fn next_message(&mut self) -> Result<Option<WorkerMessage>> {
+        self.next::<WorkerMessage>()
+    }
+
+    /// The next line the worker wrote, parsed as `T`; `None` when it closed its stdout.
+    pub(crate) fn next<T: serde::de::DeserializeOwned>(&mut self) -> Result<Option<T>> {
         let mut line = String::new();
         loop {
             line.clear();

@@ -21,7 +21,7 @@ use crate::capture::CaptureFiles;
 use crate::child::{self, ChildSetup};
 use crate::interpreter;
 use crate::lines::{LineReader, ReadLine};
-use crate::protocol::{ChildMessage, Job, WorkerMessage};
+use crate::protocol::{ChildMessage, Job, Request, WorkerMessage};
 use crate::venv::PythonEnv;
 
 /// After SIGTERM, how long a timed-out child gets before SIGKILL.
@@ -81,8 +81,10 @@ fn serve(env_root: &Path, warmup: &[String], protocol: &mut File) -> Result<()> 
         if line.trim().is_empty() {
             continue;
         }
-        let job: Job = serde_json::from_str(&line).context("unreadable job")?;
-        run_job(&job, &runner, protocol)?;
+        match serde_json::from_str(&line).context("unreadable job")? {
+            Request::Run(job) => run_job(&job, &runner, protocol)?,
+            Request::Resolve(job) => crate::resolve::serve(&job, protocol)?,
+        }
     }
     Ok(())
 }
@@ -133,17 +135,7 @@ fn fork_child(
     Python::attach(|py| {
         // Whatever Python buffered must not be written twice, once by each process.
         let _ = runner.bind(py).call_method0("restore_stdio");
-        // SAFETY: fork with the GIL held, bracketed by the hooks CPython's os.fork uses.
-        let pid = unsafe {
-            pyo3::ffi::PyOS_BeforeFork();
-            let pid = libc::fork();
-            if pid == 0 {
-                pyo3::ffi::PyOS_AfterFork_Child();
-            } else {
-                pyo3::ffi::PyOS_AfterFork_Parent();
-            }
-            pid
-        };
+        let pid = fork_python(py);
         if pid == 0 {
             // SAFETY: the child owns its copy of the write end.
             let report = unsafe { File::from_raw_fd(write_fd) };
@@ -176,6 +168,23 @@ fn fork_child(
             first,
         })
     })
+}
+
+/// Forks with the GIL held, bracketed by the hooks CPython's `os.fork` uses; returns what
+/// `fork` returns.
+pub(crate) fn fork_python(_py: Python<'_>) -> libc::pid_t {
+    // SAFETY: the caller holds the GIL (the token proves it); the hooks keep the
+    // interpreter's locks consistent in both processes.
+    unsafe {
+        pyo3::ffi::PyOS_BeforeFork();
+        let pid = libc::fork();
+        if pid == 0 {
+            pyo3::ffi::PyOS_AfterFork_Child();
+        } else {
+            pyo3::ffi::PyOS_AfterFork_Parent();
+        }
+        pid
+    }
 }
 
 /// Forwards a child's reports until it ends; returns the index of the first snippet that
@@ -315,7 +324,7 @@ fn report_death(
 }
 
 /// SIGTERM to the whole group, a grace period, then SIGKILL; always reaps the child.
-fn kill_group(pid: libc::pid_t) {
+pub(crate) fn kill_group(pid: libc::pid_t) {
     // SAFETY: signals and waitpid on our own child and its process group.
     unsafe {
         libc::killpg(pid, libc::SIGTERM);
@@ -333,14 +342,14 @@ fn kill_group(pid: libc::pid_t) {
     }
 }
 
-fn reap(pid: libc::pid_t) -> libc::c_int {
+pub(crate) fn reap(pid: libc::pid_t) -> libc::c_int {
     let mut status = 0;
     // SAFETY: waiting for our own child.
     unsafe { libc::waitpid(pid, &mut status, 0) };
     status
 }
 
-fn signal_name(signal: libc::c_int) -> &'static str {
+pub(crate) fn signal_name(signal: libc::c_int) -> &'static str {
     match signal {
         libc::SIGSEGV => "SIGSEGV, a segmentation fault",
         libc::SIGABRT => "SIGABRT, an abort",
@@ -364,7 +373,7 @@ fn describe_seconds(seconds: f64) -> String {
     }
 }
 
-fn send(protocol: &mut File, message: &WorkerMessage) -> Result<()> {
+pub(crate) fn send(protocol: &mut File, message: &impl serde::Serialize) -> Result<()> {
     let mut line = serde_json::to_vec(message)?;
     line.push(b'\n');
     protocol

@@ -568,6 +568,9 @@ fn assign_ids(found: &mut [ReferenceCandidate]) {
                 }
             })
             .collect();
+        while slug.contains("--") {
+            slug = slug.replace("--", "-");
+        }
         slug = slug.trim_matches('-').to_string();
         if slug.is_empty() {
             slug = "reference".into();
