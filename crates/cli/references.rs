@@ -118,6 +118,7 @@ pub fn resolve(options: &ResolveOptions, queries: &[Query]) -> Vec<Answer> {
                 suggestions: Vec::new(),
                 reason: Some(format!("could not check names: {err:#}")),
                 module_found: false,
+                score: 0.0,
             })
             .collect()
     })
@@ -142,10 +143,12 @@ pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig)
         let resolved = tried
             .iter()
             .find(|(_, a)| a.status == ReferenceStatus::Resolved);
-        let unresolved: Vec<&(&String, &Answer)> = tried
+        let mut unresolved: Vec<&(&String, &Answer)> = tried
             .iter()
             .filter(|(_, a)| a.status == ReferenceStatus::Unresolved)
             .collect();
+        // Missing everywhere: the library with the closest real name comes first.
+        unresolved.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
         let mut library = c.libraries.first().cloned();
         let mut suggestions = Vec::new();
         let mut resolved_name = None;
@@ -171,13 +174,13 @@ pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig)
             let reason = "no library is named near it, so there is nowhere to look it up";
             (ReferenceStatus::Unchecked, Some(reason.to_string()))
         };
-        // Inline code like `r.json()` starts with a variable, not a module: not a reference.
-        if c.speculative
-            && status != ReferenceStatus::Resolved
-            && (library.as_deref() == Some("builtins")
-                || !tried.iter().any(|(_, a)| a.module_found))
-        {
-            continue;
+        // Inline code like `r.json()` or `PUT` that names nothing installed is not a
+        // reference; `json.parse` is one, since `json` is a module.
+        if c.speculative && status != ReferenceStatus::Resolved {
+            let module_exists = c.path.is_some() && tried.iter().any(|(_, a)| a.module_found);
+            if !module_exists {
+                continue;
+            }
         }
         let severity = match status {
             ReferenceStatus::Unresolved if c.explicit => Severity::Error,
@@ -346,6 +349,7 @@ mod tests {
             suggestions: suggestion.into_iter().map(String::from).collect(),
             reason: None,
             module_found: true,
+            score: 0.0,
         }
     }
 
@@ -408,6 +412,26 @@ mod tests {
     }
 
     #[test]
+    fn missing_everywhere_the_closest_library_leads() {
+        let mut far = answer(0, ReferenceStatus::Unresolved, Some("os.name"));
+        far.score = 0.25;
+        let mut near = answer(
+            1,
+            ReferenceStatus::Unresolved,
+            Some("collections.namedtuple"),
+        );
+        near.score = 0.75;
+        let r = one(
+            candidate(false, &["os", "collections"]),
+            vec![0, 1],
+            &[far, near],
+            &ReferencesConfig::default(),
+        );
+        assert_eq!(r.library.as_deref(), Some("collections"));
+        assert_eq!(r.suggestions, vec!["collections.namedtuple", "os.name"]);
+    }
+
+    #[test]
     fn ignored_by_config_or_marker() {
         let config = ReferencesConfig {
             ignore: vec!["X".into()],
@@ -426,15 +450,34 @@ mod tests {
 
     #[test]
     fn variables_in_inline_code_are_dropped() {
-        let mut c = candidate(false, &["r"]);
-        c.speculative = true;
-        let mut a = answer(0, ReferenceStatus::Unchecked, None);
-        a.module_found = false;
+        let speculative = |path: &str, module_found: bool| {
+            let mut c = candidate(false, &["first"]);
+            c.speculative = true;
+            c.path = Some(path.to_string());
+            let mut a = answer(0, ReferenceStatus::Unresolved, None);
+            a.module_found = module_found;
+            let found = vec![Found {
+                path: "d.md".into(),
+                candidate: c,
+                queries: vec![0],
+            }];
+            records(found, &[a], &ReferencesConfig::default())
+        };
+        // `r.json()`: `r` is no module.
+        assert!(speculative("r.json", false).is_empty());
+        // `json.parse`: `json` is a module without `parse`.
+        let kept = speculative("json.parse", true);
+        assert_eq!(kept[0].status, ReferenceStatus::Unresolved);
+        assert_eq!(kept[0].severity, Severity::Warning);
+        // A lone name found nowhere (`PUT`) is dropped too.
+        let mut lone = candidate(false, &["PUT"]);
+        lone.speculative = true;
         let found = vec![Found {
             path: "d.md".into(),
-            candidate: c,
+            candidate: lone,
             queries: vec![0],
         }];
-        assert!(records(found, &[a], &ReferencesConfig::default()).is_empty());
+        let unresolved = [answer(0, ReferenceStatus::Unresolved, None)];
+        assert!(records(found, &unresolved, &ReferencesConfig::default()).is_empty());
     }
 }

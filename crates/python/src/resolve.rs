@@ -45,7 +45,7 @@ pub struct Query {
     pub suggest_only: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
     pub id: usize,
     /// `resolved`, `unresolved` or `unchecked`.
@@ -60,6 +60,9 @@ pub struct Answer {
     /// Whether the library (the path's first part) is an installed module at all.
     #[serde(default)]
     pub module_found: bool,
+    /// How close the first suggestion is (0 to 2), to choose between libraries.
+    #[serde(default)]
+    pub score: f64,
 }
 
 /// The request line a worker receives.
@@ -126,6 +129,7 @@ fn unchecked(id: usize, reason: &str) -> Answer {
         suggestions: Vec::new(),
         reason: Some(reason.to_string()),
         module_found: false,
+        score: 0.0,
     }
 }
 

@@ -55,8 +55,9 @@ def resolve_library(request_json, fd):
     library = request["library"]
     index = _Index(library, request.get("cache_dir"), float(request.get("index_budget_s", 60)))
 
-    def emit(query, status, resolved=None, suggestions=(), reason=None, module_found=True):
+    def emit(query, status, resolved=None, suggestions=(), reason=None, module_found=True, score=0.0):
         answer = {
+            "score": score,
             "id": query["id"],
             "status": status,
             "resolved": resolved,
@@ -94,9 +95,9 @@ def _answer(query, library, index, emit):
     leaf = (path or name).rsplit(".", 1)[-1]
     parent = path.rsplit(".", 1)[0] if path and "." in path else None
     hints = list(query.get("modules") or []) + ([parent] if parent else [])
-    suggestions = index.suggest(leaf, query.get("kind", "unknown"), hints, exclude=path)
+    suggestions, score = index.suggest(leaf, query.get("kind", "unknown"), hints, exclude=path)
     reason = None if index.complete else "the index of {} is partial: {}".format(library, index.note)
-    emit(query, "unresolved", suggestions=suggestions, reason=reason)
+    emit(query, "unresolved", suggestions=suggestions, reason=reason, score=score)
 
 
 def _import_problem(library):
@@ -260,12 +261,19 @@ class _Index:
                 continue
             home = path + "." + name
             if inspect.ismodule(obj):
-                # Follow submodules of this library only, not `np` inside sklearn.
-                if obj.__name__.split(".")[0] == self.library and depth < _MAX_DEPTH:
+                # Follow submodules of this library, and modules it exports on purpose
+                # (`os.path` is `posixpath`), not `np` imported inside sklearn.
+                own = obj.__name__.split(".")[0] == self.library
+                wanted = name not in _SKIPPED and not (depth == 0 and name in _INTERNAL.get(self.library, ()))
+                if (own or exported is not None) and wanted and depth < _MAX_DEPTH:
                     queue.append((home, obj))
                 continue
-            origin = getattr(obj, "__module__", None) if (inspect.isclass(obj) or callable(obj)) else None
-            if isinstance(origin, str) and origin.split(".")[0] not in (self.library, "builtins"):
+            defined = inspect.isclass(obj) or inspect.isroutine(obj)
+            origin = getattr(obj, "__module__", None) if defined else None
+            # Where a constant's type comes from tells whether it belongs here (a logger
+            # object does not; a `Box` style constant of the library's own type does).
+            source = origin if defined else getattr(type(obj), "__module__", None)
+            if isinstance(source, str) and source.split(".")[0] not in (self.library, "builtins"):
                 if exported is None:
                     continue  # imported from another library for internal use
             agreement = 2 if origin == path else 1 if isinstance(origin, str) and origin.startswith(path + ".") else 0
@@ -293,7 +301,8 @@ class _Index:
             queue.append((path + "." + name, submodule))
 
     def suggest(self, name, kind, hints, exclude=None, limit=3):
-        """Real names like `name`, best first: shared words, then kind, then fewer extra words."""
+        """Real names like `name`, best first (shared words, then kind, then fewer extra
+        words), and how good the first is, to compare libraries: 0 (nothing) to 2 (same name)."""
         query = self._tokens_of(name)
         compact = "".join(query)
         ranked = []
@@ -327,7 +336,9 @@ class _Index:
                 )
             )
         ranked.sort(reverse=True)
-        return [entry[-1] for entry in ranked[:limit]]
+        best = ranked[0] if ranked else None
+        score = best[0] + 0.5 * best[1] + 0.25 * best[2] if best else 0.0
+        return [entry[-1] for entry in ranked[:limit]], score
 
     def _tokens_of(self, name):
         tokens = self._tokens.get(name)

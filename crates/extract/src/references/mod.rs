@@ -431,10 +431,16 @@ impl Reader<'_> {
             let (libs, mods) = self.context(found.token, start, end);
             libraries = libs;
             modules = mods;
-            // Inline code with no library nearby: perhaps a builtin, else nothing to check.
-            if libraries.is_empty() && code {
+            if code {
+                // A lone name in inline code is as often an HTTP verb, a parameter or a
+                // shell command as an API name: look for it nearby, as a module of its own
+                // and among the builtins, and report it only where it is found.
                 speculative = true;
-                libraries.push("builtins".into());
+                for library in [found.name.as_str(), "builtins"] {
+                    if !libraries.iter().any(|l| l == library) {
+                        libraries.push(library.to_string());
+                    }
+                }
             }
         }
         let (line, column) = self.place(token.offset);

@@ -127,8 +127,8 @@ fn code_spans() {
             "1:25 os.path path=os.path libs=os Unknown speculative",
             "1:43 json.parse path=json.parse libs=json Unknown speculative",
             "3:7 r.json path=r.json libs=r Unknown speculative",
-            "3:25 Response path=- libs=builtins Unknown speculative",
-            "3:40 print path=- libs=builtins Unknown speculative",
+            "3:25 Response path=- libs=Response,builtins Unknown speculative",
+            "3:40 print path=- libs=print,builtins Unknown speculative",
             "5:23 requests.get path=requests.get libs=requests Unknown",
         ]
     );
