@@ -5,4 +5,5 @@
 mod bad_input;
 mod check;
 mod guide;
+mod references;
 mod support;
