@@ -46,7 +46,8 @@ _SYNONYMS = {
     "serialize": "dump",
     "encode": "dump",
 }
-_KINDS = ("class", "function", "module", "attribute")
+# Bumped whenever what an index holds or how its homes are ordered changes.
+_INDEX_FORMAT = 1
 
 
 def resolve_library(request_json, fd):
@@ -186,7 +187,7 @@ class _Index:
             return None
         module = sys.modules.get(self.library)
         version = str(getattr(module, "__version__", "unknown"))
-        safe = re.sub(r"[^A-Za-z0-9_.+-]", "_", "{}-{}".format(self.library, version))
+        safe = re.sub(r"[^A-Za-z0-9_.+-]", "_", "{}-{}-i{}".format(self.library, version, _INDEX_FORMAT))
         return os.path.join(self.cache_dir, safe + ".json")
 
     def _load_or_build(self):
@@ -243,7 +244,7 @@ class _Index:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
         for homes in names.values():
-            homes.sort(key=lambda h: (-h[2], h[0].count("."), len(h[0])))
+            _order_homes(homes)
         return dict(names)
 
     def _members(self, path, module, names, queue, depth):
@@ -310,7 +311,11 @@ class _Index:
             tokens = self._tokens_of(candidate)
             matched = sum(1 for q in query if any(_same(q, t) for t in tokens))
             joined = "".join(tokens)
-            contains = bool(compact) and (compact in joined or joined in compact)
+            # Containment both ways (`imputer` in `simpleimputer`, `classweight` in
+            # `computeclassweight`), but a short name inside a long one proves nothing.
+            contains = bool(compact) and (
+                compact in joined or (joined in compact and len(joined) >= max(4, len(compact) // 2))
+            )
             ratio = difflib.SequenceMatcher(None, name.lower(), candidate.lower()).ratio()
             if not matched and not contains and ratio < 0.8:
                 continue
@@ -347,6 +352,18 @@ class _Index:
             tokens = [_SYNONYMS.get(p.lower(), p.lower()) for p in parts]
             self._tokens[name] = tokens
         return tokens
+
+
+def _order_homes(homes):
+    """Best home first: the public module that defines it (`sklearn.utils.class_weight`),
+    unless the library exports it from two or more levels higher (`torch.nn.Linear`, defined
+    in `torch.nn.modules.linear`): such an entry point is the documented one."""
+    homes.sort(key=lambda h: (-h[2], h[0].count("."), len(h[0])))
+    first = homes[0]
+    higher = [h for h in homes if h[2] >= 1 and h[0].count(".") <= first[0].count(".") - 2]
+    if first[2] == 2 and higher:
+        homes.remove(higher[0])
+        homes.insert(0, higher[0])
 
 
 def _same(a, b):
