@@ -36,4 +36,115 @@ fn guide_verdicts() {
         let text = std::fs::read_to_string(reports.path().join(format)).unwrap();
         settings.bind(|| insta::assert_snapshot!(format!("guide_{format}"), text));
     }
+    guide_references(&record["references"]);
+}
+
+/// The prose's known mistakes are reported at their lines with the real name first, every
+/// real name resolves to its public home, and nothing else is an error.
+fn guide_references(references: &serde_json::Value) {
+    let references = references.as_array().expect("a references array");
+    let at = |line: u64, name: &str| {
+        references
+            .iter()
+            .find(|r| r["line"] == line && r["name"] == name)
+            .unwrap_or_else(|| panic!("no reference to {name} at line {line}"))
+    };
+    let wrong = [
+        (29, "Imputer", "sklearn.impute.SimpleImputer", "error"),
+        (161, "Imputer", "sklearn.impute.SimpleImputer", "error"),
+        (261, "Imputer", "sklearn.impute.SimpleImputer", "error"),
+        (
+            59,
+            "ClassWeight",
+            "sklearn.utils.class_weight.compute_class_weight",
+            "error",
+        ),
+        (
+            120,
+            "ClassWeight",
+            "sklearn.utils.class_weight.compute_class_weight",
+            "error",
+        ),
+        (
+            191,
+            "ClassWeight",
+            "sklearn.utils.class_weight.compute_class_weight",
+            "error",
+        ),
+        (
+            242,
+            "ClassWeight",
+            "sklearn.utils.class_weight.compute_class_weight",
+            "error",
+        ),
+        (
+            280,
+            "ClassWeight",
+            "sklearn.utils.class_weight.compute_class_weight",
+            "error",
+        ),
+        // A bare name in a list, not a claim: a warning.
+        (37, "r_squared", "sklearn.metrics.r2_score", "warning"),
+    ];
+    for (line, name, suggestion, severity) in wrong {
+        let r = at(line, name);
+        assert_eq!(r["status"], "unresolved", "{r}");
+        assert_eq!(r["severity"], severity, "{r}");
+        assert_eq!(r["suggestions"][0], suggestion, "{r}");
+    }
+    let real = [
+        (
+            48,
+            "RandomForestClassifier",
+            "sklearn.ensemble.RandomForestClassifier",
+        ),
+        (
+            78,
+            "GradientBoostingClassifier",
+            "sklearn.ensemble.GradientBoostingClassifier",
+        ),
+        (128, "SVC", "sklearn.svm.SVC"),
+        (150, "KMeans", "sklearn.cluster.KMeans"),
+        (89, "RobustScaler", "sklearn.preprocessing.RobustScaler"),
+        (
+            222,
+            "CountVectorizer",
+            "sklearn.feature_extraction.text.CountVectorizer",
+        ),
+        (
+            37,
+            "mean_squared_error",
+            "sklearn.metrics.mean_squared_error",
+        ),
+        (
+            37,
+            "mean_absolute_error",
+            "sklearn.metrics.mean_absolute_error",
+        ),
+        (67, "silhouette_score", "sklearn.metrics.silhouette_score"),
+        (
+            67,
+            "calinski_harabasz_score",
+            "sklearn.metrics.calinski_harabasz_score",
+        ),
+        (108, "nn.RNN", "torch.nn.RNN"),
+        (210, "nn.Transformer", "torch.nn.Transformer"),
+        (230, "nn.Module", "torch.nn.Module"),
+        (180, "tf.keras", "tensorflow.keras"),
+    ];
+    for (line, name, home) in real {
+        let r = at(line, name);
+        assert_eq!(r["status"], "resolved", "{r}");
+        assert_eq!(r["resolved"], home, "{r}");
+    }
+    let errors = references
+        .iter()
+        .filter(|r| r["severity"] == "error")
+        .count();
+    assert_eq!(
+        errors, 8,
+        "only the Imputer and ClassWeight claims are errors"
+    );
+    // Prose words are never errors: `early_stopping` has no library near it.
+    assert_eq!(at(9, "early_stopping")["status"], "unchecked");
 }

@@ -6,5 +6,6 @@ mod bad_input;
 mod check;
 mod guide;
 mod hostile;
+mod references;
 mod reports;
 mod support;

@@ -235,9 +235,25 @@ fn junit_reads_back_in_junitparser() {
             .filter(|s| s["status"] == "failed")
             .map(|s| s["category"].as_str().unwrap())
             .collect();
+        // Claims in the prose are test cases too: unchecked ones are skips, unresolved
+        // errors are failures (the fixtures have none of those).
+        let references: Vec<&serde_json::Value> = record["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["path"] == document)
+            .collect();
+        let skipped = references
+            .iter()
+            .filter(|r| r["status"] == "unchecked" || r["status"] == "ignored")
+            .count();
+        assert!(references
+            .iter()
+            .all(|r| !(r["status"] == "unresolved" && r["severity"] == "error")));
         let suite = &suites[document];
         let expected = serde_json::json!({
-            "tests": snippets.len(), "failures": failed.len(), "errors": 0, "skipped": 0,
+            "tests": snippets.len() + references.len(), "failures": failed.len(),
+            "errors": 0, "skipped": skipped,
         });
         assert_eq!(suite["counted"], expected, "{document}: {suite}");
         assert_eq!(suite["declared"], expected, "{document}: {suite}");

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use snipcheck_extract::Document;
+use snipcheck_python::resolve::ResolveOptions;
 use snipcheck_python::{venv, DocumentJob, PoolOptions, Progress, PythonEnv};
 use snipcheck_record::{Diagnostic, Record, Severity, SnippetRecord};
 use snipcheck_report::{Format, HumanOptions};
@@ -14,6 +15,7 @@ use crate::args::{CheckArgs, IsolateArg};
 use crate::config::{self, LoadedConfig, DEFAULT_TIMEOUT_S};
 use crate::exit;
 use crate::progress::ProgressBar;
+use crate::references;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
     match check(args) {
@@ -38,12 +40,15 @@ fn check(args: &CheckArgs) -> Result<u8> {
         snippets.push(extraction.snippets);
     }
 
+    let (found, queries) = references::extract(&documents, &snippets, &loaded.config.references);
+
     let total: usize = snippets.iter().map(Vec::len).sum();
     let mut python = None;
     let mut sandbox = None;
     let mut interrupted = false;
     let mut records = Vec::with_capacity(total);
-    if total > 0 {
+    let mut answers = Vec::new();
+    if total > 0 || !queries.is_empty() {
         let env = environment(args, &loaded)?;
         let timeout_s = args
             .timeout
@@ -83,38 +88,56 @@ fn check(args: &CheckArgs) -> Result<u8> {
             );
         }
         snipcheck_python::pool::handle_interrupts();
+        let resolving = resolve_options(args, &loaded, &options, timeout_s);
         let bar = ProgressBar::new(total, interactive && !args.quiet);
-        let result = snipcheck_python::pool::run(&options, jobs, |event| match event {
-            Progress::Verdict { snippet, .. } => bar.advance(snippet),
-            Progress::Slow {
-                snippet,
-                seconds,
-                limit,
-            } => bar.notice(&format!(
-                "snipcheck: {}:{} {} is still running after {seconds:.0} s (limit {limit} s)",
-                snippet.path, snippet.line, snippet.id
-            )),
+        // Names are checked in a worker of their own while the snippets run.
+        let (result, resolved) = std::thread::scope(|scope| {
+            let resolver = scope.spawn(|| references::resolve(&resolving, &queries));
+            let result = (total > 0).then(|| {
+                snipcheck_python::pool::run(&options, jobs, |event| match event {
+                    Progress::Verdict { snippet, .. } => bar.advance(snippet),
+                    Progress::Slow {
+                        snippet,
+                        seconds,
+                        limit,
+                    } => bar.notice(&format!(
+                        "snipcheck: {}:{} {} is still running after {seconds:.0} s (limit {limit} s)",
+                        snippet.path, snippet.line, snippet.id
+                    )),
+                })
+            });
+            (result, resolver.join())
         });
         bar.finish();
-        let result = result?;
-        python = result.python;
-        sandbox = result.sandbox;
-        interrupted = result.interrupted;
-        for (document_snippets, outcomes) in snippets.into_iter().zip(result.outcomes) {
-            records.extend(
-                document_snippets
-                    .into_iter()
-                    .zip(outcomes)
-                    .map(|(snippet, outcome)| SnippetRecord { snippet, outcome }),
-            );
+        answers = resolved.unwrap_or_default();
+        if let Some(result) = result {
+            let result = result?;
+            python = result.python;
+            sandbox = result.sandbox;
+            interrupted = result.interrupted;
+            for (document_snippets, outcomes) in snippets.into_iter().zip(result.outcomes) {
+                records.extend(
+                    document_snippets
+                        .into_iter()
+                        .zip(outcomes)
+                        .map(|(snippet, outcome)| SnippetRecord { snippet, outcome }),
+                );
+            }
+        }
+        let asked = references::missing_names(&records);
+        if !asked.is_empty() && !interrupted {
+            let queries: Vec<_> = asked.iter().map(|(_, q)| q.clone()).collect();
+            let suggested = references::resolve(&resolving, &queries);
+            references::apply_suggestions(&mut records, &asked, &suggested);
         }
     }
+    let references = references::records(found, &answers, &loaded.config.references);
 
     let mut record = Record::new(
         documents.len() as u32,
         python,
         records,
-        Vec::new(),
+        references,
         diagnostics,
     );
     record.sandbox = sandbox;
@@ -255,12 +278,47 @@ fn environment(args: &CheckArgs, loaded: &LoadedConfig) -> Result<PythonEnv> {
         .requirements
         .as_ref()
         .map(|p| loaded.resolve(p));
-    let cache_dir = match (&args.cache_dir, &loaded.config.cache_dir) {
+    venv::from_requirements(requirements.as_deref(), &cache_dir(args, loaded))
+}
+
+/// Where environments and symbol indexes are cached.
+fn cache_dir(args: &CheckArgs, loaded: &LoadedConfig) -> PathBuf {
+    match (&args.cache_dir, &loaded.config.cache_dir) {
         (Some(dir), _) => dir.clone(),
         (None, Some(dir)) => loaded.resolve(dir),
         (None, None) => default_cache_dir(&loaded.base),
-    };
-    venv::from_requirements(requirements.as_deref(), &cache_dir)
+    }
+}
+
+/// How names are resolved: one worker on the snippets' environment, its symbol indexes
+/// cached per environment, each library allowed its index budget on top of the snippet
+/// time limit (importing TensorFlow alone takes seconds).
+fn resolve_options(
+    args: &CheckArgs,
+    loaded: &LoadedConfig,
+    pool: &PoolOptions,
+    timeout_s: f64,
+) -> ResolveOptions {
+    let budget = loaded
+        .config
+        .references
+        .index_budget
+        .unwrap_or(references::DEFAULT_INDEX_BUDGET_S);
+    let cache = pool
+        .env
+        .fingerprint()
+        .ok()
+        .map(|fingerprint| cache_dir(args, loaded).join("index").join(fingerprint));
+    ResolveOptions {
+        worker: PoolOptions {
+            workers: 1,
+            warmup: Some(Vec::new()),
+            ..pool.clone()
+        },
+        cache_dir: cache,
+        index_budget_s: budget,
+        timeout_s: timeout_s.max(DEFAULT_TIMEOUT_S) + budget,
+    }
 }
 
 /// `.snipcheck` at the root of the git repository holding `start`, else in `start`.

@@ -31,6 +31,9 @@ pub struct Config {
     pub isolate: Option<crate::args::IsolateArg>,
     #[serde(default)]
     pub sandbox: SandboxConfig,
+    /// How the API names in the prose are checked.
+    #[serde(default)]
+    pub references: crate::references::ReferencesConfig,
 }
 
 /// What snippets may do. Defaults protect: no network, capped memory and files.
@@ -161,6 +164,13 @@ pub fn parse(text: &str) -> Result<Config, String> {
             ));
         }
     }
+    if let Some(budget) = config.references.index_budget {
+        if !(budget.is_finite() && budget > 0.0) {
+            return Err(format!(
+                " references.index_budget must be a positive number of seconds, not {budget}"
+            ));
+        }
+    }
     if config.jobs == Some(0) {
         return Err(" jobs must be at least 1".into());
     }
@@ -216,6 +226,25 @@ mod tests {
     #[test]
     fn rejects_a_non_positive_timeout() {
         assert!(parse("timeout: 0\n").is_err());
+    }
+
+    #[test]
+    fn references_section() {
+        let config = parse(
+            "references:\n  libraries: {My Lib: mylib}\n  aliases: {ml: mylib.core}\n  \
+             ignore: [Imputer]\n  bare: error\n",
+        )
+        .unwrap();
+        let references = &config.references;
+        assert_eq!(references.libraries["My Lib"], "mylib");
+        assert_eq!(references.aliases["ml"], "mylib.core");
+        assert_eq!(references.ignore, vec!["Imputer".to_string()]);
+        assert_eq!(references.bare, Some(snipcheck_record::Severity::Error));
+        assert!(references.enabled());
+        let err = parse("references:\n  ignored: [x]\n").unwrap_err();
+        assert!(err.starts_with("2:3: "), "{err}");
+        assert!(err.contains("unknown field `ignored`"), "{err}");
+        assert!(parse("references:\n  index_budget: -1\n").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod check;
 mod config;
 mod exit;
 mod progress;
+mod references;
 
 use std::process::ExitCode;
 

@@ -12,6 +12,7 @@ mod ids;
 mod load;
 mod markdown;
 mod pylike;
+mod references;
 mod text;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ use snipcheck_record::{Diagnostic, Snippet};
 pub use definitions::defined_names;
 pub use discover::discover;
 pub use load::{load, LoadError};
+pub use references::{extract_references, ReferenceCandidate, ReferenceContext, IGNORE_MARKER};
 
 /// How a document is written, which decides how examples are found in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! the environment (no interpreter), [`pool`] runs in the main process and drives worker
 //! processes, [`worker`] is the `__worker` subcommand that embeds CPython and forks a child
 //! per document, and `child` plus `runner.py` run snippets and classify how they ended.
+//! [`resolve`] and `resolver.py` check the API names the prose mentions, in the same workers.
 
 mod capture;
 mod child;
@@ -12,6 +13,7 @@ mod interpreter;
 mod lines;
 pub mod pool;
 pub mod protocol;
+pub mod resolve;
 pub mod sandbox;
 mod supervise;
 pub mod venv;

@@ -1,6 +1,14 @@
 //! Newline-terminated messages from a non-blocking pipe.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::Instant;
+
+pub enum ReadLine {
+    Line(String),
+    /// The writer closed its end (or the pipe broke).
+    Eof,
+    TimedOut,
+}
 
 /// Owns the read end of a pipe; the caller polls it and then calls [`LineBuffer::fill`].
 pub struct LineBuffer {
@@ -50,6 +58,36 @@ impl LineBuffer {
                     _ => self.open = false,
                 }
             }
+        }
+    }
+
+    /// The next line, waiting at most until `deadline`.
+    pub fn read_line(&mut self, deadline: Instant) -> ReadLine {
+        loop {
+            if let Some(line) = self.next_line() {
+                return ReadLine::Line(line);
+            }
+            if !self.open {
+                return ReadLine::Eof;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return ReadLine::TimedOut;
+            }
+            let mut poll = libc::pollfd {
+                fd: self.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: polling one descriptor we own.
+            unsafe {
+                libc::poll(
+                    &mut poll,
+                    1,
+                    left.as_millis().clamp(1, i32::MAX as u128) as i32,
+                )
+            };
+            self.fill();
         }
     }
 

@@ -323,7 +323,7 @@ enum JobEnd {
     },
 }
 
-struct Worker {
+pub(crate) struct Worker {
     /// The modules it imported before forking.
     warm: Vec<String>,
     process: Child,
@@ -337,6 +337,16 @@ impl Worker {
         warm: Vec<String>,
         events: &mpsc::Sender<Event>,
     ) -> Result<Worker> {
+        let (worker, python, sandbox) = Worker::start(options, warm)?;
+        let _ = events.send(Event::Ready(python, sandbox));
+        Ok(worker)
+    }
+
+    /// Starts a worker process and waits until its interpreter is ready.
+    pub(crate) fn start(
+        options: &PoolOptions,
+        warm: Vec<String>,
+    ) -> Result<(Worker, PythonInfo, SandboxReport)> {
         let mut command = Command::new(&options.program);
         command
             .arg("__worker")
@@ -373,10 +383,7 @@ impl Worker {
             stdout,
         };
         match worker.next_message()? {
-            Some(WorkerMessage::Ready { python, sandbox }) => {
-                let _ = events.send(Event::Ready(python, sandbox));
-                Ok(worker)
-            }
+            Some(WorkerMessage::Ready { python, sandbox }) => Ok((worker, python, sandbox)),
             Some(WorkerMessage::Fatal { message }) => bail!("{message}"),
             Some(other) => bail!("worker said {other:?} before it was ready"),
             None => {
@@ -386,15 +393,17 @@ impl Worker {
         }
     }
 
-    fn run(&mut self, job: &Job, events: &mpsc::Sender<Event>) -> Result<JobEnd> {
-        let mut line = serde_json::to_vec(job)?;
+    /// Sends one request line; an error means the worker is gone.
+    pub(crate) fn send(&mut self, request: &impl serde::Serialize) -> Result<()> {
+        let mut line = serde_json::to_vec(request)?;
         line.push(b'\n');
-        if self
-            .stdin
-            .write_all(&line)
-            .and_then(|_| self.stdin.flush())
-            .is_err()
-        {
+        self.stdin.write_all(&line)?;
+        self.stdin.flush()?;
+        Ok(())
+    }
+
+    fn run(&mut self, job: &Job, events: &mpsc::Sender<Event>) -> Result<JobEnd> {
+        if self.send(job).is_err() {
             return Ok(JobEnd::WorkerDied { running: job.start });
         }
         // Snippets of a job run in order: the one running is the one after the last verdict.
@@ -438,6 +447,11 @@ impl Worker {
 
     /// The next protocol message, or `None` when the worker closed its stdout.
     fn next_message(&mut self) -> Result<Option<WorkerMessage>> {
+        self.next::<WorkerMessage>()
+    }
+
+    /// The next line the worker wrote, parsed as `T`; `None` when it closed its stdout.
+    pub(crate) fn next<T: serde::de::DeserializeOwned>(&mut self) -> Result<Option<T>> {
         let mut line = String::new();
         loop {
             line.clear();

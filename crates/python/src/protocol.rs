@@ -31,6 +31,14 @@ pub struct Job {
     pub isolate: Isolation,
 }
 
+/// A line the main process sends a worker: snippets to run, or names to resolve.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Request {
+    Resolve(crate::resolve::ResolveJob),
+    Run(Job),
+}
+
 /// What a worker tells the main process.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]

@@ -96,17 +96,7 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
     let pid = Python::attach(|py| {
         // Whatever Python buffered must not be written twice, once by each process.
         let _ = ctx.runner.bind(py).call_method0("restore_stdio");
-        // SAFETY: fork with the GIL held, bracketed by the hooks CPython's os.fork uses.
-        let pid = unsafe {
-            pyo3::ffi::PyOS_BeforeFork();
-            let pid = libc::fork();
-            if pid == 0 {
-                pyo3::ffi::PyOS_AfterFork_Child();
-            } else {
-                pyo3::ffi::PyOS_AfterFork_Parent();
-            }
-            pid
-        };
+        let pid = fork_python(py);
         if pid == 0 {
             child::run(
                 py,
@@ -154,6 +144,23 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
         stderr,
         cap,
     })
+}
+
+/// Forks with the GIL held, bracketed by the hooks CPython's `os.fork` uses; returns what
+/// `fork` returns.
+pub(crate) fn fork_python(_py: Python<'_>) -> libc::pid_t {
+    // SAFETY: the caller holds the GIL (the token proves it); the hooks keep the
+    // interpreter's locks consistent in both processes.
+    unsafe {
+        pyo3::ffi::PyOS_BeforeFork();
+        let pid = libc::fork();
+        if pid == 0 {
+            pyo3::ffi::PyOS_AfterFork_Child();
+        } else {
+            pyo3::ffi::PyOS_AfterFork_Parent();
+        }
+        pid
+    }
 }
 
 /// Forwards a child's reports until it ends; returns the index of the first snippet that
@@ -271,25 +278,44 @@ fn wait_for_activity(child: &Child, timeout: Option<Duration>) -> bool {
 
 /// SIGTERM to the whole group, a grace period, then SIGKILL; always reaps the child.
 fn terminate(child: &Child) {
+    stop_group(child.pid, child.pidfd.as_raw_fd(), child.cap.as_ref());
+}
+
+/// [`terminate`] for a child forked outside a job (the resolver's).
+pub(crate) fn kill_group(pid: libc::pid_t) {
+    match pidfd_open(pid) {
+        Ok(pidfd) => stop_group(pid, pidfd.as_raw_fd(), None),
+        Err(_) => {
+            kill_remaining(pid, None);
+            reap(pid);
+        }
+    }
+}
+
+fn stop_group(pid: libc::pid_t, pidfd: RawFd, cap: Option<&ProcessCap>) {
     // SAFETY: signalling our own child's process group.
-    unsafe { libc::killpg(child.pid, libc::SIGTERM) };
+    unsafe { libc::killpg(pid, libc::SIGTERM) };
     let mut pollfd = libc::pollfd {
-        fd: child.pidfd.as_raw_fd(),
+        fd: pidfd,
         events: libc::POLLIN,
         revents: 0,
     };
     // SAFETY: polling one descriptor we own.
     unsafe { libc::poll(&mut pollfd, 1, KILL_GRACE.as_millis() as i32) };
-    stop_everything(child);
-    reap(child.pid);
+    kill_remaining(pid, cap);
+    reap(pid);
 }
 
 /// Kills whatever is left of the child: its process group and, where there is one, its
 /// cgroup (which also holds processes that left the group).
 fn stop_everything(child: &Child) {
+    kill_remaining(child.pid, child.cap.as_ref());
+}
+
+fn kill_remaining(pid: libc::pid_t, cap: Option<&ProcessCap>) {
     // SAFETY: signalling our own child's process group.
-    unsafe { libc::killpg(child.pid, libc::SIGKILL) };
-    if let Some(cap) = &child.cap {
+    unsafe { libc::killpg(pid, libc::SIGKILL) };
+    if let Some(cap) = cap {
         cap.kill_all();
     }
 }
@@ -347,7 +373,7 @@ fn report(ctx: &mut JobContext<'_>, index: usize, outcome: Outcome) -> Result<()
     )
 }
 
-pub fn send(protocol: &mut File, message: &WorkerMessage) -> Result<()> {
+pub fn send(protocol: &mut File, message: &impl serde::Serialize) -> Result<()> {
     use std::io::Write;
     let mut line = serde_json::to_vec(message)?;
     line.push(b'\n');
@@ -356,7 +382,7 @@ pub fn send(protocol: &mut File, message: &WorkerMessage) -> Result<()> {
         .context("the main process stopped listening")
 }
 
-fn reap(pid: libc::pid_t) -> libc::c_int {
+pub(crate) fn reap(pid: libc::pid_t) -> libc::c_int {
     let mut status = 0;
     // SAFETY: waiting for our own child.
     unsafe { libc::waitpid(pid, &mut status, 0) };
@@ -399,7 +425,7 @@ fn dup_file(fd: RawFd) -> File {
     unsafe { File::from_raw_fd(libc::dup(fd)) }
 }
 
-fn signal_name(signal: libc::c_int) -> &'static str {
+pub(crate) fn signal_name(signal: libc::c_int) -> &'static str {
     match signal {
         libc::SIGSEGV => "SIGSEGV, a segmentation fault",
         libc::SIGABRT => "SIGABRT, an abort",

@@ -13,7 +13,7 @@ use pyo3::types::PyModule;
 use snipcheck_record::PythonInfo;
 
 use crate::interpreter;
-use crate::protocol::{Job, WorkerMessage};
+use crate::protocol::{Request, WorkerMessage};
 use crate::sandbox::{self, SandboxOptions};
 use crate::supervise::{self, send, JobContext};
 use crate::venv::PythonEnv;
@@ -100,7 +100,13 @@ fn serve(
         if line.trim().is_empty() {
             continue;
         }
-        let job: Job = serde_json::from_str(&line).context("unreadable job")?;
+        let job = match serde_json::from_str(&line).context("unreadable request")? {
+            Request::Run(job) => job,
+            Request::Resolve(job) => {
+                crate::resolve::serve(&job, protocol)?;
+                continue;
+            }
+        };
         // Snippets write files where they stand: give them a folder of their own.
         let workdir = tempfile::Builder::new()
             .prefix("snipcheck-")

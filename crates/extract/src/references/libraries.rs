@@ -1,0 +1,319 @@
+//! Which library a name belongs to: library names as people write them, the short aliases
+//! code uses (`np`, `nn`, `tf`), and what a document's own examples import.
+
+use std::collections::BTreeMap;
+
+/// Library names as written in prose (lowercase) and the name they are imported by.
+const DEFAULT_LIBRARIES: &[(&str, &str)] = &[
+    ("scikit-learn", "sklearn"),
+    ("sklearn", "sklearn"),
+    ("scikit-image", "skimage"),
+    ("skimage", "skimage"),
+    ("pytorch", "torch"),
+    ("torch", "torch"),
+    ("torchvision", "torchvision"),
+    ("tensorflow", "tensorflow"),
+    ("keras", "keras"),
+    ("opencv", "cv2"),
+    ("cv2", "cv2"),
+    ("numpy", "numpy"),
+    ("pandas", "pandas"),
+    ("scipy", "scipy"),
+    ("matplotlib", "matplotlib"),
+    ("seaborn", "seaborn"),
+    ("imgaug", "imgaug"),
+    ("xgboost", "xgboost"),
+    ("lightgbm", "lightgbm"),
+    ("catboost", "catboost"),
+    ("statsmodels", "statsmodels"),
+    ("nltk", "nltk"),
+    ("spacy", "spacy"),
+    ("gensim", "gensim"),
+    ("jax", "jax"),
+    ("pillow", "PIL"),
+    ("pil", "PIL"),
+    ("beautifulsoup", "bs4"),
+    ("bs4", "bs4"),
+    ("sqlalchemy", "sqlalchemy"),
+    ("pydantic", "pydantic"),
+    ("pytest", "pytest"),
+    ("httpx", "httpx"),
+    ("django", "django"),
+    ("fastapi", "fastapi"),
+    ("networkx", "networkx"),
+    ("sympy", "sympy"),
+    ("polars", "polars"),
+    ("pyarrow", "pyarrow"),
+    // Also plain English words: taken only when capitalized or written as code.
+    ("requests", "requests"),
+    ("click", "click"),
+    ("rich", "rich"),
+    ("attrs", "attrs"),
+    ("flask", "flask"),
+    ("transformers", "transformers"),
+];
+
+/// Library names that are also ordinary English words ("HTTP requests", "a rich set").
+const ENGLISH_WORDS: &[&str] = &[
+    "requests",
+    "click",
+    "rich",
+    "attrs",
+    "flask",
+    "transformers",
+];
+
+/// Short names code conventionally binds modules to.
+const DEFAULT_ALIASES: &[(&str, &str)] = &[
+    ("np", "numpy"),
+    ("pd", "pandas"),
+    ("plt", "matplotlib.pyplot"),
+    ("sns", "seaborn"),
+    ("tf", "tensorflow"),
+    ("nn", "torch.nn"),
+    ("F", "torch.nn.functional"),
+    ("optim", "torch.optim"),
+    ("sk", "sklearn"),
+];
+
+/// What is known about library names and aliases while reading one document.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Names {
+    /// Lowercase written name -> import name.
+    libraries: BTreeMap<String, String>,
+    /// Alias -> dotted module path.
+    aliases: BTreeMap<String, String>,
+    /// Top-level modules the document's examples import: their names are code, not prose.
+    imported: Vec<String>,
+}
+
+impl Names {
+    /// The defaults, extended (and overridden) by the configuration's entries.
+    pub(crate) fn new(context: &super::ReferenceContext) -> Self {
+        let mut names = Names::default();
+        for (written, import) in DEFAULT_LIBRARIES {
+            names
+                .libraries
+                .insert(written.to_string(), import.to_string());
+        }
+        for (alias, path) in DEFAULT_ALIASES {
+            names.aliases.insert(alias.to_string(), path.to_string());
+        }
+        for (written, import) in &context.libraries {
+            names
+                .libraries
+                .insert(written.to_lowercase(), import.to_string());
+        }
+        for (alias, path) in &context.aliases {
+            names.aliases.insert(alias.clone(), path.clone());
+        }
+        names
+    }
+
+    /// Adds what an example imports: `import torch.nn as nn` makes `nn` mean `torch.nn`.
+    pub(crate) fn learn(&mut self, imports: &[Import]) {
+        for import in imports {
+            self.aliases
+                .insert(import.binding.clone(), import.target.clone());
+            let top = import.library().to_string();
+            if !self.imported.contains(&top) {
+                self.imported.push(top);
+            }
+        }
+    }
+
+    /// The import name of a library as written in prose, if `word` names one.
+    /// `code` says the word was written as code, where English-word names count too.
+    pub(crate) fn library(&self, word: &str, code: bool) -> Option<&str> {
+        let lower = word.to_lowercase();
+        let import = self.libraries.get(&lower)?;
+        let english = ENGLISH_WORDS.contains(&lower.as_str());
+        let capitalized = word.chars().next().is_some_and(char::is_uppercase);
+        (!english || code || capitalized).then_some(import.as_str())
+    }
+
+    /// `nn.RNN` -> `torch.nn.RNN` when the first part is an alias or a known library's
+    /// import name; `None` when the first part is unknown (a variable, a file name).
+    pub(crate) fn expand(&self, dotted: &str) -> Option<String> {
+        let (first, rest) = match dotted.split_once('.') {
+            Some((first, rest)) => (first, Some(rest)),
+            None => (dotted, None),
+        };
+        let base = if let Some(path) = self.aliases.get(first) {
+            path.clone()
+        } else if self.is_import_name(first) {
+            first.to_string()
+        } else {
+            return None;
+        };
+        Some(match rest {
+            Some(rest) => format!("{base}.{rest}"),
+            None => base,
+        })
+    }
+
+    /// Whether `name` is how some known library is imported (`sklearn`, `torch`, `json` when
+    /// an example imports it).
+    pub(crate) fn is_import_name(&self, name: &str) -> bool {
+        self.libraries.values().any(|v| v == name) || self.imported.iter().any(|m| m == name)
+    }
+}
+
+/// One name bound by an import statement in an example.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Import {
+    /// The name the statement binds (`nn`, `np`, `mean_squared_error`, `torch`).
+    pub(crate) binding: String,
+    /// What it binds to, fully qualified (`torch.nn`, `sklearn.metrics.mean_squared_error`).
+    pub(crate) target: String,
+    /// The module the name was taken from (`sklearn.metrics`), or the module itself.
+    pub(crate) module: String,
+}
+
+impl Import {
+    /// The top-level package: the library the name belongs to.
+    pub(crate) fn library(&self) -> &str {
+        self.target.split('.').next().unwrap_or(&self.target)
+    }
+}
+
+/// The imports of a piece of Python code, read line by line (absolute imports on one line;
+/// anything more exotic is simply not learnt from).
+pub(crate) fn imports(code: &str) -> Vec<Import> {
+    let mut out = Vec::new();
+    for line in code.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if let Some(rest) = line.strip_prefix("import ") {
+            for part in rest.split(',') {
+                let mut words = part.split_whitespace();
+                let Some(module) = words.next().filter(|m| is_dotted_path(m)) else {
+                    continue;
+                };
+                let import = match (words.next(), words.next()) {
+                    (Some("as"), Some(alias)) if is_identifier(alias) => Import {
+                        binding: alias.to_string(),
+                        target: module.to_string(),
+                        module: module.to_string(),
+                    },
+                    (None, _) => {
+                        // `import a.b` binds `a`.
+                        let top = module.split('.').next().unwrap_or(module).to_string();
+                        Import {
+                            binding: top.clone(),
+                            target: top,
+                            module: module.to_string(),
+                        }
+                    }
+                    _ => continue,
+                };
+                out.push(import);
+            }
+        } else if let Some(rest) = line.strip_prefix("from ") {
+            let Some((module, names)) = rest.split_once(" import ") else {
+                continue;
+            };
+            let module = module.trim();
+            if !is_dotted_path(module) {
+                continue; // relative imports say nothing about a library
+            }
+            let names = names.trim().trim_start_matches('(').trim_end_matches(')');
+            for part in names.split(',') {
+                let mut words = part.split_whitespace();
+                let Some(name) = words.next().filter(|n| is_identifier(n)) else {
+                    continue;
+                };
+                let binding = match (words.next(), words.next()) {
+                    (Some("as"), Some(alias)) if is_identifier(alias) => alias,
+                    (None, _) => name,
+                    _ => continue,
+                };
+                out.push(Import {
+                    binding: binding.to_string(),
+                    target: format!("{module}.{name}"),
+                    module: module.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A Python identifier (ASCII; prose rarely names anything else).
+pub(crate) fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// One or more identifiers joined by dots.
+pub(crate) fn is_dotted_path(s: &str) -> bool {
+    !s.is_empty() && s.split('.').all(is_identifier)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::references::ReferenceContext;
+
+    #[test]
+    fn reads_imports() {
+        let got = imports(
+            "import torch\nimport torch.nn as nn\nfrom sklearn.metrics import (r2_score, \
+             mean_squared_error as mse)\nimport os.path, json  # two\nfrom . import x\n\
+             x = 'import nothing'\n",
+        );
+        let pairs: Vec<(&str, &str)> = got
+            .iter()
+            .map(|i| (i.binding.as_str(), i.target.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("torch", "torch"),
+                ("nn", "torch.nn"),
+                ("r2_score", "sklearn.metrics.r2_score"),
+                ("mse", "sklearn.metrics.mean_squared_error"),
+                ("os", "os"),
+                ("json", "json"),
+            ]
+        );
+        assert_eq!(got[2].module, "sklearn.metrics");
+        assert_eq!(got[2].library(), "sklearn");
+    }
+
+    #[test]
+    fn library_names_and_english_words() {
+        let names = Names::new(&ReferenceContext::default());
+        assert_eq!(names.library("scikit-learn", false), Some("sklearn"));
+        assert_eq!(names.library("PyTorch", false), Some("torch"));
+        assert_eq!(names.library("OpenCV", false), Some("cv2"));
+        assert_eq!(names.library("requests", false), None);
+        assert_eq!(names.library("Requests", false), Some("requests"));
+        assert_eq!(names.library("requests", true), Some("requests"));
+        assert_eq!(names.library("dropout", false), None);
+    }
+
+    #[test]
+    fn expands_aliases_and_libraries_only() {
+        let mut names = Names::new(&ReferenceContext {
+            aliases: vec![("skm".into(), "sklearn.metrics".into())],
+            ..ReferenceContext::default()
+        });
+        assert_eq!(names.expand("nn.RNN").as_deref(), Some("torch.nn.RNN"));
+        assert_eq!(
+            names.expand("tf.keras").as_deref(),
+            Some("tensorflow.keras")
+        );
+        assert_eq!(
+            names.expand("skm.r2_score").as_deref(),
+            Some("sklearn.metrics.r2_score")
+        );
+        assert_eq!(names.expand("github.com"), None);
+        assert_eq!(names.expand("data.csv"), None);
+        assert_eq!(names.expand("json.loads"), None);
+        names.learn(&imports("import json\n"));
+        assert_eq!(names.expand("json.loads").as_deref(), Some("json.loads"));
+    }
+}

@@ -1,0 +1,390 @@
+//! The prose of a document as a stream of tokens: words, inline code, commas, sentence
+//! ends, each with its byte offset and the paragraph it is in. Code examples are left out.
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use snipcheck_record::Snippet;
+
+/// The inline marker that makes the references of its paragraph (and of the next one,
+/// when it stands alone) intentionally unresolved; names may follow to narrow it.
+pub const IGNORE_MARKER: &str = "snipcheck: ignore-reference";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A run of non-space characters, trimmed of punctuation.
+    Word,
+    /// The inside of an inline code span.
+    Code,
+    Comma,
+    /// End of a sentence.
+    Stop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub(crate) kind: Kind,
+    pub(crate) text: String,
+    /// Byte offset of the text in the document.
+    pub(crate) offset: usize,
+    pub(crate) paragraph: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Marker {
+    pub(crate) paragraph: usize,
+    /// Only these names; every name when empty.
+    pub(crate) names: Vec<String>,
+    /// The marker is all its paragraph holds, so it speaks about the next one.
+    pub(crate) alone: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Prose {
+    pub(crate) tokens: Vec<Token>,
+    pub(crate) markers: Vec<Marker>,
+    paragraph: usize,
+    /// Whether the current paragraph received anything, so empty ones take no number.
+    used: bool,
+}
+
+impl Prose {
+    fn brk(&mut self) {
+        if self.used {
+            self.paragraph += 1;
+            self.used = false;
+        }
+    }
+
+    fn push(&mut self, kind: Kind, text: &str, offset: usize) {
+        self.used = true;
+        self.tokens.push(Token {
+            kind,
+            text: text.to_string(),
+            offset,
+            paragraph: self.paragraph,
+        });
+    }
+
+    fn marker(&mut self, text: &str) {
+        let Some(at) = text.find(IGNORE_MARKER) else {
+            return;
+        };
+        let rest = &text[at + IGNORE_MARKER.len()..];
+        let rest = rest.split("-->").next().unwrap_or("");
+        let rest = rest.lines().next().unwrap_or("");
+        let names = rest
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .map(|n| n.trim_matches('`'))
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+            .collect();
+        self.used = true;
+        let before = self.tokens.last().map(|t| t.paragraph);
+        self.markers.push(Marker {
+            paragraph: self.paragraph,
+            names,
+            alone: before != Some(self.paragraph),
+        });
+    }
+
+    /// Tokenizes `chunk`, which starts at byte `base` of the document. `source` is the
+    /// document's text where the chunk came from: when the chunk is not a verbatim copy
+    /// (Markdown escapes), tokens are located by searching it.
+    fn text(&mut self, chunk: &str, base: usize, source: &str) {
+        let verbatim = source.get(base..base + chunk.len()) == Some(chunk);
+        let mut cursor = base;
+        let mut locate = |index: usize, text: &str| -> usize {
+            if verbatim {
+                return base + index;
+            }
+            // An escape inside the word (`snake\\_case`): find the part before it.
+            let head = text
+                .split(|c: char| !c.is_alphanumeric())
+                .find(|part| !part.is_empty())
+                .unwrap_or(text);
+            let rest = source.get(cursor..);
+            let found = rest.and_then(|s| s.find(text)).map(|at| (at, text.len()));
+            let found =
+                found.or_else(|| rest.and_then(|s| s.find(head)).map(|at| (at, head.len())));
+            match found {
+                Some((found, len)) => {
+                    cursor += found + len;
+                    cursor - len
+                }
+                None => cursor,
+            }
+        };
+        let mut i = 0;
+        while i < chunk.len() {
+            let c = chunk[i..].chars().next().unwrap_or(' ');
+            let width = c.len_utf8();
+            if c == '`' {
+                let run = chunk[i..].bytes().take_while(|&b| b == b'`').count();
+                let fence = &chunk[i..i + run];
+                if let Some(close) = chunk[i + run..].find(fence) {
+                    let inner = &chunk[i + run..i + run + close];
+                    let trimmed = inner.trim();
+                    let lead = inner.len() - inner.trim_start().len();
+                    let offset = locate(i + run + lead, trimmed);
+                    self.push(Kind::Code, trimmed, offset);
+                    i += run + close + run;
+                } else {
+                    i += run;
+                }
+                continue;
+            }
+            if is_separator(c) {
+                match c {
+                    ',' => self.push(Kind::Comma, ",", base + i),
+                    ';' | '!' | '?' => self.push(Kind::Stop, ";", base + i),
+                    _ => {}
+                }
+                i += width;
+                continue;
+            }
+            let start = i;
+            while i < chunk.len() {
+                let c = chunk[i..].chars().next().unwrap_or(' ');
+                if is_separator(c) || c == '`' {
+                    break;
+                }
+                i += c.len_utf8();
+            }
+            self.run(&chunk[start..i], start, &mut locate);
+        }
+    }
+
+    fn run(&mut self, run: &str, index: usize, locate: &mut impl FnMut(usize, &str) -> usize) {
+        let lower = run.to_ascii_lowercase();
+        if matches!(lower.as_str(), "e.g." | "i.e." | "etc." | "vs." | "cf.") {
+            let word = &run[..run.len() - 1];
+            let offset = locate(index, word);
+            self.push(Kind::Word, word, offset);
+            return;
+        }
+        let trimmed_end = run.trim_end_matches(['.', ':']);
+        let ending = &run[trimmed_end.len()..];
+        let word = trimmed_end.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        let lead = trimmed_end.len() - word.len();
+        // URLs, e-mail addresses and paths are never API names.
+        let link =
+            word.contains("://") || lower.starts_with("www.") || word.contains(['@', '/', '\\']);
+        if !word.is_empty() && !link {
+            let offset = locate(index + lead, word);
+            self.push(Kind::Word, word, offset);
+        }
+        if ending.contains('.') {
+            self.push(Kind::Stop, ".", 0);
+        } else if ending.contains(':') {
+            self.push(Kind::Comma, ":", 0);
+        }
+    }
+}
+
+fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            ',' | ';'
+                | '!'
+                | '?'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '"'
+                | '\''
+                | '\u{2018}'
+                | '\u{2019}'
+                | '\u{201C}'
+                | '\u{201D}'
+                | '<'
+                | '>'
+                | '*'
+                | '|'
+        )
+}
+
+/// Plain text: every line outside the examples; blank lines end paragraphs.
+pub(crate) fn text(source: &str, snippets: &[Snippet]) -> Prose {
+    let mut prose = Prose::default();
+    let mut offset = 0;
+    for (index, line) in source.split_inclusive('\n').enumerate() {
+        let number = index as u32 + 1;
+        let in_code = snippets
+            .iter()
+            .any(|s| s.line <= number && number <= s.end_line);
+        let content = line.trim_end_matches(['\n', '\r']);
+        if in_code || content.trim().is_empty() {
+            prose.brk();
+        } else {
+            prose.marker(content);
+            prose.text(content, offset, source);
+        }
+        offset += line.len();
+    }
+    prose
+}
+
+/// Markdown: text and inline code outside code blocks; blocks end paragraphs.
+pub(crate) fn markdown(source: &str) -> Prose {
+    let mut prose = Prose::default();
+    let mut in_code = 0usize;
+    // Text arrives in pieces (escapes, entities split it): join consecutive pieces so a
+    // name like `snake\_case` stays one word.
+    let mut pending: Option<(String, usize)> = None;
+    let flush = |prose: &mut Prose, pending: &mut Option<(String, usize)>| {
+        if let Some((text, start)) = pending.take() {
+            prose.marker(&text);
+            prose.text(&text, start, source);
+        }
+    };
+    let parser = Parser::new_ext(
+        source,
+        Options::ENABLE_YAML_STYLE_METADATA_BLOCKS | Options::ENABLE_TABLES,
+    );
+    for (event, range) in parser.into_offset_iter() {
+        if let Event::Text(text) = &event {
+            if in_code == 0 {
+                match pending.as_mut() {
+                    Some((joined, _)) => joined.push_str(text),
+                    None => pending = Some((text.to_string(), range.start)),
+                }
+                continue;
+            }
+        }
+        flush(&mut prose, &mut pending);
+        match event {
+            Event::Start(Tag::CodeBlock(_)) | Event::Start(Tag::MetadataBlock(_)) => in_code += 1,
+            Event::End(TagEnd::CodeBlock) | Event::End(TagEnd::MetadataBlock(_)) => {
+                in_code = in_code.saturating_sub(1)
+            }
+            Event::Start(
+                Tag::Paragraph
+                | Tag::Heading { .. }
+                | Tag::Item
+                | Tag::TableCell
+                | Tag::HtmlBlock
+                | Tag::BlockQuote(_),
+            )
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::TableCell
+                | TagEnd::HtmlBlock
+                | TagEnd::BlockQuote(_),
+            ) => prose.brk(),
+            Event::Code(code) if in_code == 0 => {
+                let raw = source.get(range.clone()).unwrap_or("");
+                let offset = range.start + raw.find(code.as_ref()).unwrap_or(0);
+                prose.push(Kind::Code, code.trim(), offset);
+            }
+            Event::Html(html) | Event::InlineHtml(html) => prose.marker(&html),
+            _ => {}
+        }
+    }
+    flush(&mut prose, &mut pending);
+    prose
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(prose: &Prose) -> Vec<(Kind, &str)> {
+        prose
+            .tokens
+            .iter()
+            .map(|t| (t.kind, t.text.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn tokens_of_a_sentence() {
+        let p = text(
+            "See https://x.org/a.b, e.g. `json.loads()` or mail a@b.com: data.csv.\n",
+            &[],
+        );
+        assert_eq!(
+            words(&p),
+            vec![
+                (Kind::Word, "See"),
+                (Kind::Comma, ","),
+                (Kind::Word, "e.g"),
+                (Kind::Code, "json.loads()"),
+                (Kind::Word, "or"),
+                (Kind::Word, "mail"),
+                (Kind::Comma, ":"),
+                (Kind::Word, "data.csv"),
+                (Kind::Stop, "."),
+            ]
+        );
+        let code = &p.tokens[3];
+        assert_eq!(code.offset, "See https://x.org/a.b, e.g. `".len());
+    }
+
+    #[test]
+    fn plain_text_skips_examples_and_numbers_paragraphs() {
+        let source = "One two.\nthree\n\nimport os\nx = 1\nfour\n\nfive\n";
+        let snippet = Snippet {
+            id: "s".into(),
+            path: "a.txt".into(),
+            line: 4,
+            end_line: 5,
+            code: "import os\nx = 1\n".into(),
+            section: None,
+        };
+        let p = text(source, &[snippet]);
+        let got: Vec<(&str, usize)> = p
+            .tokens
+            .iter()
+            .filter(|t| t.kind == Kind::Word)
+            .map(|t| (t.text.as_str(), t.paragraph))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("One", 0),
+                ("two", 0),
+                ("three", 0),
+                ("four", 1),
+                ("five", 2)
+            ]
+        );
+        assert_eq!(&source[p.tokens[4].offset..][..4], "four");
+    }
+
+    #[test]
+    fn markdown_code_spans_and_markers() {
+        let source = "# Title\n\nUse `os.path` here.\n\n```python\nimport json\n```\n\n\
+                      <!-- snipcheck: ignore-reference Foo, `Bar` -->\n\nThe snake\\_case word.\n";
+        let p = markdown(source);
+        let code: Vec<&Token> = p.tokens.iter().filter(|t| t.kind == Kind::Code).collect();
+        assert_eq!(code.len(), 1);
+        assert_eq!(&source[code[0].offset..][..7], "os.path");
+        assert!(!p.tokens.iter().any(|t| t.text == "json"));
+        assert_eq!(p.markers.len(), 1);
+        assert_eq!(p.markers[0].names, vec!["Foo", "Bar"]);
+        assert!(p.markers[0].alone);
+        let snake = p.tokens.iter().find(|t| t.text == "snake_case").unwrap();
+        assert_eq!(snake.paragraph, p.markers[0].paragraph + 1);
+        assert_eq!(&source[snake.offset..][..6], "snake\\");
+    }
+
+    #[test]
+    fn odd_input_does_not_panic() {
+        for s in [
+            "`",
+            "``a`",
+            "é`é`é",
+            "a.\u{2019}.",
+            "<!-- snipcheck: ignore-reference",
+            "",
+        ] {
+            let _ = text(s, &[]);
+            let _ = markdown(s);
+        }
+    }
+}
