@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use snipcheck_record::Snippet;
+use snipcheck_record::{ExpectedOutput, Snippet, SnippetKind};
 
 /// Longest base an id gets from its heading, in characters.
 const MAX_SLUG: usize = 64;
@@ -31,7 +31,32 @@ pub(crate) enum Item {
         line: u32,
         end_line: u32,
         code: String,
+        meta: Meta,
     },
+}
+
+/// How a code example runs, beyond its code: copied into the [`Snippet`] as is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Meta {
+    pub kind: SnippetKind,
+    pub session: Option<String>,
+    pub cell: Option<u32>,
+    pub expected_output: Option<ExpectedOutput>,
+    pub module: Option<String>,
+    pub skip_if: Option<String>,
+    pub options: Vec<String>,
+}
+
+impl Item {
+    /// A plain Python example.
+    pub(crate) fn code(line: u32, end_line: u32, code: String) -> Item {
+        Item::Code {
+            line,
+            end_line,
+            code,
+            meta: Meta::default(),
+        }
+    }
 }
 
 /// Turns scanned items into snippets with ids unique within the document.
@@ -52,6 +77,7 @@ pub(crate) fn assign(path: &str, items: Vec<Item>) -> Vec<Snippet> {
                 line,
                 end_line,
                 code,
+                meta,
             } => {
                 ordinal += 1;
                 let mut id = if ordinal == 1 {
@@ -71,6 +97,13 @@ pub(crate) fn assign(path: &str, items: Vec<Item>) -> Vec<Snippet> {
                     end_line,
                     code,
                     section: section.clone(),
+                    kind: meta.kind,
+                    session: meta.session,
+                    cell: meta.cell,
+                    expected_output: meta.expected_output,
+                    module: meta.module,
+                    skip_if: meta.skip_if,
+                    options: meta.options,
                 });
             }
         }
@@ -223,11 +256,7 @@ mod tests {
     }
 
     fn code(line: u32) -> Item {
-        Item::Code {
-            line,
-            end_line: line,
-            code: "x = 1\n".into(),
-        }
+        Item::code(line, line, "x = 1\n".into())
     }
 
     #[test]

@@ -7,9 +7,12 @@
 //! CommonMark structure (Markdown) or by line heuristics (plain text).
 
 mod discover;
+mod doctest;
+mod html;
 mod ids;
 mod load;
 mod markdown;
+mod output;
 mod pylike;
 mod text;
 
@@ -27,6 +30,10 @@ pub enum Format {
     Text,
     /// CommonMark: examples are fenced code blocks tagged `python`, `py` or `python3`.
     Markdown,
+    /// HTML: `<pre>` blocks (highlighted or not) in Python or with a `>>>` session.
+    Html,
+    /// Python source: the `>>>` examples in the docstrings doctest would visit.
+    Python,
 }
 
 impl Format {
@@ -37,8 +44,17 @@ impl Format {
         match ext.as_str() {
             "md" | "markdown" | "mdown" => Some(Format::Markdown),
             "txt" | "text" => Some(Format::Text),
+            "html" | "htm" => Some(Format::Html),
+            "py" => Some(Format::Python),
             _ => None,
         }
+    }
+
+    /// Whether searching a folder picks up files of this format. Python sources are
+    /// checked only when named: their docstrings run with the module imported, and
+    /// importing every module of a tree could run anything.
+    pub fn discoverable(self) -> bool {
+        self != Format::Python
     }
 }
 
@@ -62,10 +78,13 @@ pub struct Extraction {
 
 /// Finds every Python example in `doc`.
 pub fn extract(doc: &Document) -> Extraction {
-    let (items, diagnostics) = match doc.format {
+    let (mut items, diagnostics) = match doc.format {
         Format::Text => (text::scan(&doc.text), Vec::new()),
         Format::Markdown => markdown::scan(&doc.text, &doc.path),
+        Format::Html => html::scan(&doc.text, &doc.path),
+        Format::Python => (doctest::scan_python(&doc.text, &doc.path), Vec::new()),
     };
+    output::comments_pass(&mut items);
     Extraction {
         snippets: ids::assign(&doc.path, items),
         diagnostics,
@@ -85,6 +104,9 @@ mod tests {
             ("a.mdown", Some(Format::Markdown)),
             ("a.txt", Some(Format::Text)),
             ("a.text", Some(Format::Text)),
+            ("a.html", Some(Format::Html)),
+            ("a.HTM", Some(Format::Html)),
+            ("m.py", Some(Format::Python)),
             ("a.rst", None),
             ("a.png", None),
             ("README", None),
@@ -190,6 +212,8 @@ mod tests {
                 ("fenced-examples-4", 21, 22),
                 ("fenced-examples-5", 28, 28),
                 ("fenced-examples-6", 32, 32),
+                // A pycon session is a doctest example.
+                ("sessions-other-blocks", 38, 39),
                 ("usage", 58, 58),
                 ("usage-2", 62, 62),
                 ("usage~2", 68, 68),
@@ -198,7 +222,8 @@ mod tests {
         );
         assert_eq!(ex.snippets[2].code, "s = \"\"\"\n```\n\"\"\"\n");
         assert_eq!(ex.snippets[3].code, "if x:\n    y = 2\n");
-        assert_eq!(ex.snippets[6].section.as_deref(), Some("Step 2: Usage"));
+        assert_eq!(ex.snippets[6].kind, snipcheck_record::SnippetKind::Doctest);
+        assert_eq!(ex.snippets[7].section.as_deref(), Some("Step 2: Usage"));
         assert_eq!(ex.diagnostics.len(), 1);
         assert_eq!(ex.diagnostics[0].line, Some(73));
         assert_eq!(ex.diagnostics[0].path, "fixtures/extract/fenced.md");
@@ -217,6 +242,7 @@ mod tests {
                 ("define-function", 10, 16),
                 ("build-list", 22, 26),
                 ("imports", 30, 32),
+                ("imports-2", 36, 37),
             ])
         );
         assert!(ex.snippets[0]
