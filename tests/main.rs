@@ -4,5 +4,6 @@
 
 mod bad_input;
 mod check;
+mod formats;
 mod guide;
 mod support;

@@ -1,5 +1,5 @@
-//! The forked child: runs a document's snippets in order, each in a fresh namespace, and
-//! reports every verdict to its worker the moment it is known.
+//! The forked child: runs a document's snippets in order (each in a fresh namespace, or its
+//! session's), and reports every verdict to its worker the moment it is known.
 
 use std::fs::File;
 use std::io::Write;
@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::time::Instant;
 
 use pyo3::prelude::*;
-use snipcheck_record::{Category, Outcome, SnippetError};
+use snipcheck_record::{Category, ExampleCounts, Outcome, SnippetError};
 
 use crate::capture::CaptureFiles;
 use crate::protocol::{ChildMessage, Job};
@@ -53,10 +53,9 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
         send(&mut setup.report, &ChildMessage::Started { index });
         setup.captures.reset();
         let started = Instant::now();
-        let verdict = setup
-            .runner
-            .bind(py)
-            .call_method1("run", (&snippet.code, &snippet.path, snippet.line))
+        let verdict = serde_json::to_string(snippet)
+            .map_err(|err| pyo3::exceptions::PyValueError::new_err(err.to_string()))
+            .and_then(|json| setup.runner.bind(py).call_method1("run_snippet", (json,)))
             .and_then(|v| v.extract::<String>());
         let _ = setup.runner.bind(py).call_method0("restore_stdio");
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -81,6 +80,8 @@ struct RunnerVerdict {
     error: Option<SnippetError>,
     #[serde(default)]
     suggestions: Vec<String>,
+    #[serde(default)]
+    examples: Option<ExampleCounts>,
 }
 
 fn parse_verdict(json: &str, duration_ms: f64) -> Outcome {
@@ -90,6 +91,7 @@ fn parse_verdict(json: &str, duration_ms: f64) -> Outcome {
             category: verdict.category,
             error: verdict.error,
             suggestions: verdict.suggestions,
+            examples: verdict.examples,
             ..Outcome::clean(Category::Passed, duration_ms)
         },
         Err(err) => internal_error(

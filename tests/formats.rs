@@ -1,0 +1,102 @@
+//! Every document format and construct: the snippets found in each fixture (ids, spans,
+//! code, how they run) and their verdicts, in one record snapshot per fixture.
+
+use crate::support::{record, snipcheck, stable_settings, stderr};
+
+/// Checks one fixture with the standard-library config and snapshots its record.
+fn check_fixture(path: &str, snapshot: &str, exit_code: i32) -> serde_json::Value {
+    let output = snipcheck(&[
+        "check",
+        path,
+        "--config",
+        "fixtures/formats/snipcheck.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(exit_code),
+        "stderr:\n{}",
+        stderr(&output)
+    );
+    let record = record(&output);
+    stable_settings().bind(|| insta::assert_json_snapshot!(snapshot, record));
+    record
+}
+
+/// `(id, category)` of every snippet.
+fn verdicts(record: &serde_json::Value) -> Vec<(String, String)> {
+    record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["category"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn markdown_sessions_and_expected_output() {
+    let record = check_fixture("fixtures/formats/sessions.md", "sessions_md", 1);
+    let got = verdicts(&record);
+    let want = [
+        ("pycon-session", "passed"),
+        ("python-fence-that-session", "passed"),
+        // Uses `total` from the session before it: sessions share a namespace.
+        ("sessions-share-namespace", "passed"),
+        ("doctest-rules", "passed"),
+        ("wrong-expected-output", "output-mismatch"),
+        ("unexpected-exception", "undefined-name"),
+        ("output-fences", "passed"),
+        ("output-fences-2", "output-mismatch"),
+        ("output-comments", "output-mismatch"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    // Doctest counts examples as `python -m doctest` does; SKIP is not tried.
+    let rules = &record["snippets"][3]["examples"];
+    assert_eq!(rules["tried"], 3);
+    assert_eq!(rules["skipped"], 1);
+    let wrong = &record["snippets"][4];
+    assert_eq!(wrong["examples"]["failed"], 2);
+    assert_eq!(wrong["error"]["line"], 50);
+}
+
+#[test]
+fn html_page() {
+    let record = check_fixture("fixtures/formats/page.html", "page_html", 1);
+    let lines: Vec<(u64, u64)> = record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["line"].as_u64().unwrap(), s["end_line"].as_u64().unwrap()))
+        .collect();
+    // HTML source lines, whatever markup the code sits in.
+    assert_eq!(lines, [(14, 16), (21, 22), (33, 35), (43, 45)]);
+}
+
+#[test]
+fn plain_text_sessions() {
+    let record = check_fixture("fixtures/formats/sessions.txt", "sessions_txt", 0);
+    assert_eq!(record["summary"]["passed"], 3);
+}
+
+#[test]
+fn python_docstrings_run_with_their_module() {
+    let record = check_fixture("fixtures/formats/shapes.py", "shapes_py", 1);
+    let got = verdicts(&record);
+    assert_eq!(
+        got.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        ["shapes", "square", "circle", "circle-area"]
+    );
+    assert_eq!(got[3].1, "output-mismatch");
+    // `square(UNIT)` needs the module's globals.
+    assert_eq!(record["snippets"][1]["category"], "passed");
+}
