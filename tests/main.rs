@@ -2,6 +2,7 @@
 //!
 //! One test binary (`autotests = false`); each module is one area of behaviour.
 
+mod agreement;
 mod bad_input;
 mod check;
 mod formats;
