@@ -100,3 +100,59 @@ fn python_docstrings_run_with_their_module() {
     // `square(UNIT)` needs the module's globals.
     assert_eq!(record["snippets"][1]["category"], "passed");
 }
+
+#[test]
+fn notebook_cells_share_one_namespace() {
+    let record = check_fixture("fixtures/formats/analysis.ipynb", "analysis_ipynb", 1);
+    let got: Vec<(u64, u64, String)> = record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["cell"].as_u64().unwrap(),
+                s["line"].as_u64().unwrap(),
+                s["category"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        (2, 18, "passed"),
+        // Uses `text` and `Counter` from cell 2.
+        (3, 37, "passed"),
+        (5, 54, "undefined-name"),
+        (6, 66, "skipped"),
+        // A session cell, still in the notebook's namespace.
+        (7, 75, "passed"),
+    ];
+    let want: Vec<(u64, u64, String)> = want
+        .iter()
+        .map(|(c, l, v)| (*c, *l, v.to_string()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_malformed_notebook_is_an_input_error_with_its_line() {
+    let output = snipcheck(&[
+        "check",
+        "fixtures/formats/broken.ipynb",
+        "fixtures/formats/sessions.txt",
+        "--config",
+        "fixtures/formats/snipcheck.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let record = record(&output);
+    let diagnostic = &record["diagnostics"][0];
+    assert_eq!(diagnostic["path"], "fixtures/formats/broken.ipynb");
+    assert_eq!(diagnostic["line"], 4);
+    assert_eq!(diagnostic["severity"], "error");
+    assert!(diagnostic["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("not a valid notebook: expected `,` or `]`"));
+    // The other document is still checked.
+    assert_eq!(record["summary"]["passed"], 3);
+}

@@ -12,6 +12,7 @@ mod html;
 mod ids;
 mod load;
 mod markdown;
+mod notebook;
 mod output;
 mod pylike;
 mod text;
@@ -34,6 +35,8 @@ pub enum Format {
     Html,
     /// Python source: the `>>>` examples in the docstrings doctest would visit.
     Python,
+    /// A Jupyter notebook: code cells, run in order in one namespace.
+    Notebook,
 }
 
 impl Format {
@@ -46,6 +49,7 @@ impl Format {
             "txt" | "text" => Some(Format::Text),
             "html" | "htm" => Some(Format::Html),
             "py" => Some(Format::Python),
+            "ipynb" => Some(Format::Notebook),
             _ => None,
         }
     }
@@ -83,6 +87,7 @@ pub fn extract(doc: &Document) -> Extraction {
         Format::Markdown => markdown::scan(&doc.text, &doc.path),
         Format::Html => html::scan(&doc.text, &doc.path),
         Format::Python => (doctest::scan_python(&doc.text, &doc.path), Vec::new()),
+        Format::Notebook => notebook::scan(&doc.text, &doc.path),
     };
     output::comments_pass(&mut items);
     Extraction {
@@ -107,6 +112,7 @@ mod tests {
             ("a.html", Some(Format::Html)),
             ("a.HTM", Some(Format::Html)),
             ("m.py", Some(Format::Python)),
+            ("n.ipynb", Some(Format::Notebook)),
             ("a.rst", None),
             ("a.png", None),
             ("README", None),

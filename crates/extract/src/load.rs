@@ -51,7 +51,7 @@ impl fmt::Display for LoadError {
             ),
             LoadError::UnknownFormat { path } => write!(
                 f,
-                "{path}: unknown document format (expected .md, .markdown, .mdown, .txt or .text)"
+                "{path}: unknown document format (expected .md, .markdown, .mdown, .txt, .text, .html, .htm, .ipynb or .py)"
             ),
         }
     }
