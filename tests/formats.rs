@@ -156,3 +156,25 @@ fn a_malformed_notebook_is_an_input_error_with_its_line() {
     // The other document is still checked.
     assert_eq!(record["summary"]["passed"], 3);
 }
+
+#[test]
+fn rst_directives_groups_and_blocks() {
+    let record = check_fixture("fixtures/formats/sphinx.rst", "sphinx_rst", 1);
+    let got = verdicts(&record);
+    let categories: Vec<&str> = got.iter().map(|(_, c)| c.as_str()).collect();
+    assert_eq!(
+        categories,
+        [
+            "passed",          // testsetup
+            "passed",          // code-block
+            "passed",          // doctest with +ELLIPSIS, using testsetup's import
+            "passed",          // testcode + testoutput
+            "output-mismatch", // testoutput that is wrong
+            "skipped",         // :skipif: True
+            "passed",          // another group does not see the default group's names
+            "passed",          // literal block
+            "passed",          // doctest block
+        ]
+    );
+    assert_eq!(record["snippets"][6]["session"], "doctest:other");
+}

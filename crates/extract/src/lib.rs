@@ -15,6 +15,7 @@ mod markdown;
 mod notebook;
 mod output;
 mod pylike;
+mod rst;
 mod text;
 
 use std::path::Path;
@@ -37,6 +38,8 @@ pub enum Format {
     Python,
     /// A Jupyter notebook: code cells, run in order in one namespace.
     Notebook,
+    /// reStructuredText: code and Sphinx doctest directives, doctest and literal blocks.
+    Rst,
 }
 
 impl Format {
@@ -50,6 +53,7 @@ impl Format {
             "html" | "htm" => Some(Format::Html),
             "py" => Some(Format::Python),
             "ipynb" => Some(Format::Notebook),
+            "rst" | "rest" => Some(Format::Rst),
             _ => None,
         }
     }
@@ -88,6 +92,7 @@ pub fn extract(doc: &Document) -> Extraction {
         Format::Html => html::scan(&doc.text, &doc.path),
         Format::Python => (doctest::scan_python(&doc.text, &doc.path), Vec::new()),
         Format::Notebook => notebook::scan(&doc.text, &doc.path),
+        Format::Rst => rst::scan(&doc.text, &doc.path),
     };
     output::comments_pass(&mut items);
     Extraction {
@@ -113,7 +118,7 @@ mod tests {
             ("a.HTM", Some(Format::Html)),
             ("m.py", Some(Format::Python)),
             ("n.ipynb", Some(Format::Notebook)),
-            ("a.rst", None),
+            ("a.rst", Some(Format::Rst)),
             ("a.png", None),
             ("README", None),
             (".md", None),
