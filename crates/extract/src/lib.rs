@@ -194,6 +194,43 @@ mod tests {
         }
     }
 
+    /// The guide authored as Markdown, HTML (with highlighter spans and entities) and
+    /// reST gives the snippets of the plain-text original: same code, same ids.
+    #[test]
+    fn guide_in_every_format_gives_the_same_snippets() {
+        let original = guide(GUIDE);
+        for (path, text, format) in [
+            (
+                "guide.md",
+                include_str!("../../../fixtures/formats/guide.md"),
+                Format::Markdown,
+            ),
+            (
+                "guide.html",
+                include_str!("../../../fixtures/formats/guide.html"),
+                Format::Html,
+            ),
+            (
+                "guide.rst",
+                include_str!("../../../fixtures/formats/guide.rst"),
+                Format::Rst,
+            ),
+        ] {
+            let ex = extract(&Document {
+                path: path.into(),
+                text: text.into(),
+                format,
+            });
+            assert!(ex.diagnostics.is_empty(), "{path}: {:?}", ex.diagnostics);
+            let pairs = |s: &[Snippet]| -> Vec<(String, String, Option<String>)> {
+                s.iter()
+                    .map(|s| (s.id.clone(), s.code.clone(), s.section.clone()))
+                    .collect()
+            };
+            assert_eq!(pairs(&ex.snippets), pairs(&original), "{path}");
+        }
+    }
+
     fn summary(ex: &Extraction) -> Vec<(String, u32, u32)> {
         ex.snippets
             .iter()
