@@ -595,22 +595,12 @@ if True:
     fn python_file_snippets() {
         let src = "\"\"\"Module.\n\n>>> 1 + 1\n2\n\"\"\"\n\ndef f():\n    \"\"\"Doubles.\n\n    >>> f()\n    ...\n    Trailing prose.\n    \"\"\"\n\ndef g():\n    \"\"\"No examples.\"\"\"\n";
         let items = scan_python(src, "m.py");
-        let codes: Vec<(u32, u32, String)> = items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Code {
-                    line,
-                    end_line,
-                    code,
-                    meta,
-                } => {
-                    assert_eq!(meta.module.as_deref(), Some("m.py"));
-                    assert_eq!(meta.session, None);
-                    Some((*line, *end_line, code.clone()))
-                }
-                Item::Heading(_) => None,
-            })
-            .collect();
+        let mut codes = Vec::new();
+        for (line, end_line, code, meta) in Item::examples(items.clone()) {
+            assert_eq!(meta.module.as_deref(), Some("m.py"));
+            assert_eq!(meta.session, None);
+            codes.push((line, end_line, code));
+        }
         assert_eq!(
             codes,
             [

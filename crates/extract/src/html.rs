@@ -23,6 +23,7 @@ use crate::doctest;
 use crate::ids::Item;
 use crate::output;
 use crate::text;
+use crate::Lang;
 
 /// Scans an HTML document for headings and Python blocks.
 pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
@@ -41,18 +42,6 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
     let mut state = tokenizer.sink.state.into_inner();
     state.finish_pre();
     (state.items, state.diagnostics)
-}
-
-/// What a block's classes say about its language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lang {
-    Python,
-    /// An interactive session (`pycon`).
-    Console,
-    /// Expected output of the example before it.
-    Output,
-    /// Another language: never an example.
-    Other,
 }
 
 #[derive(Default)]
@@ -224,20 +213,8 @@ impl State {
             Some(Lang::Console) => None,
             Some(Lang::Python) => Some(Item::code(line, end_line, code)),
             // Untagged: only when the plain-text rules read the whole block as one example.
-            None => text::scan(&code).into_iter().find_map(|item| match item {
-                Item::Code {
-                    line: 1,
-                    end_line: e,
-                    code,
-                    meta,
-                } if e == end_line - line + 1 => Some(Item::Code {
-                    line,
-                    end_line,
-                    code,
-                    meta,
-                }),
-                _ => None,
-            }),
+            None if text::whole_code(&code) => Some(Item::code(line, end_line, code)),
+            None => None,
         };
         if let Some(item) = item {
             self.after_example = matches!(&item, Item::Code { meta, .. } if meta.session.is_none());
@@ -263,7 +240,7 @@ fn lang_of(attrs: &[Attribute]) -> Option<Lang> {
             .map(|a| a.value.to_string())
     };
     if let Some(lang) = value("data-lang").or_else(|| value("data-language")) {
-        if let Some(l) = lang_name(&lang) {
+        if let Some(l) = Lang::from_name(&lang) {
             return Some(l);
         }
     }
@@ -275,7 +252,7 @@ fn lang_of(attrs: &[Attribute]) -> Option<Lang> {
             return Some(Lang::Output);
         }
         let named = CLASS_PREFIXES.iter().find_map(|p| class.strip_prefix(p));
-        match (lang_name(named.unwrap_or(&class)), named) {
+        match (Lang::from_name(named.unwrap_or(&class)), named) {
             (Some(lang), _) => found = Some(lang),
             // `language-bash`, `highlight-none`; but `highlight-default` decides nothing.
             (None, Some(other)) if !other.is_empty() && other != "default" => {
@@ -296,32 +273,12 @@ const CLASS_PREFIXES: &[&str] = &[
     "brush:",
 ];
 
-fn lang_name(name: &str) -> Option<Lang> {
-    match name.to_ascii_lowercase().as_str() {
-        "python" | "py" | "python3" | "py3" => Some(Lang::Python),
-        "pycon" | "python-console" | "doctest" => Some(Lang::Console),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn snippets(html: &str) -> Vec<(u32, u32, String)> {
-        scan(html, "t.html")
-            .0
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Code {
-                    line,
-                    end_line,
-                    code,
-                    ..
-                } => Some((line, end_line, code)),
-                Item::Heading(_) => None,
-            })
-            .collect()
+        Item::codes(scan(html, "t.html").0)
     }
 
     #[test]

@@ -59,6 +59,33 @@ impl Item {
     }
 }
 
+#[cfg(test)]
+impl Item {
+    /// The examples among scanned items, for tests: `(line, end_line, code, meta)`.
+    pub(crate) fn examples(items: Vec<Item>) -> Vec<(u32, u32, String, Meta)> {
+        items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Code {
+                    line,
+                    end_line,
+                    code,
+                    meta,
+                } => Some((line, end_line, code, meta)),
+                Item::Heading(_) => None,
+            })
+            .collect()
+    }
+
+    /// The examples among scanned items, for tests: `(line, end_line, code)`.
+    pub(crate) fn codes(items: Vec<Item>) -> Vec<(u32, u32, String)> {
+        Item::examples(items)
+            .into_iter()
+            .map(|(line, end_line, code, _)| (line, end_line, code))
+            .collect()
+    }
+}
+
 /// Turns scanned items into snippets with ids unique within the document.
 pub(crate) fn assign(path: &str, items: Vec<Item>) -> Vec<Snippet> {
     let mut snippets = Vec::new();

@@ -66,6 +66,31 @@ impl Format {
     }
 }
 
+/// What a code block holds, as its markup says (a Markdown info string, HTML classes, a
+/// reST directive's argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    Python,
+    /// An interactive session (`pycon`).
+    Console,
+    /// The expected output of the example before it.
+    Output,
+    /// Another language: never an example.
+    Other,
+}
+
+impl Lang {
+    /// The language a highlighter's name for it stands for (case-insensitive); `None`
+    /// when the name is not one of Python's.
+    pub(crate) fn from_name(name: &str) -> Option<Lang> {
+        match name.to_ascii_lowercase().as_str() {
+            "python" | "py" | "python3" | "py3" => Some(Lang::Python),
+            "pycon" | "python-console" => Some(Lang::Console),
+            _ => None,
+        }
+    }
+}
+
 /// A loaded document: valid UTF-8 text without a byte-order mark.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {

@@ -10,12 +10,7 @@ use snipcheck_record::{Diagnostic, Severity};
 use crate::doctest;
 use crate::ids::{Item, Meta};
 use crate::output;
-
-/// Info-string first words that mark a block as a runnable Python example (a `>>>`
-/// session when its code starts with the prompt).
-const PYTHON_TAGS: &[&str] = &["python", "py", "python3"];
-/// Info-string first words of interactive sessions (Pygments' names for them).
-const CONSOLE_TAGS: &[&str] = &["pycon", "python-console"];
+use crate::Lang;
 
 /// Scans a Markdown document for headings and Python blocks.
 pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
@@ -107,26 +102,16 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
     (items, diagnostics)
 }
 
-/// What a fenced block holds, from its info string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lang {
-    Python,
-    Console,
-    /// The expected output of the example before it: first word `output`, or a
-    /// `title="Output"` attribute (the Material for MkDocs way of labelling a block).
-    Output,
-    Other,
-}
-
-/// The block's kind from its info string's first word (case-insensitive).
+/// The block's kind from its info string's first word (case-insensitive): a Python name
+/// (a `>>>` session when the code starts with the prompt), or an output block, marked by
+/// the first word `output` or a `title="Output"` attribute (the Material for MkDocs way).
 fn lang_of(info: &str) -> Lang {
     let first = info.split_whitespace().next().unwrap_or("");
-    let is = |tags: &[&str]| tags.iter().any(|t| first.eq_ignore_ascii_case(t));
-    if is(PYTHON_TAGS) {
-        Lang::Python
-    } else if is(CONSOLE_TAGS) {
-        Lang::Console
-    } else if is(&["output"]) || info.to_ascii_lowercase().contains("title=\"output\"") {
+    if let Some(lang) = Lang::from_name(first) {
+        lang
+    } else if first.eq_ignore_ascii_case("output")
+        || info.to_ascii_lowercase().contains("title=\"output\"")
+    {
         Lang::Output
     } else {
         Lang::Other
@@ -212,19 +197,7 @@ mod tests {
 
     /// (line, end_line, code) of each snippet.
     fn snippets(text: &str) -> Vec<(u32, u32, String)> {
-        scan(text, "t.md")
-            .0
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Code {
-                    line,
-                    end_line,
-                    code,
-                    ..
-                } => Some((line, end_line, code)),
-                Item::Heading(_) => None,
-            })
-            .collect()
+        Item::codes(scan(text, "t.md").0)
     }
 
     fn spans(text: &str) -> Vec<(u32, u32)> {
@@ -333,13 +306,9 @@ mod tests {
     }
 
     fn metas(md: &str) -> Vec<Meta> {
-        scan(md, "t.md")
-            .0
+        Item::examples(scan(md, "t.md").0)
             .into_iter()
-            .filter_map(|i| match i {
-                Item::Code { meta, .. } => Some(meta),
-                Item::Heading(_) => None,
-            })
+            .map(|(.., meta)| meta)
             .collect()
     }
 

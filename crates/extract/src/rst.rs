@@ -12,6 +12,7 @@ use snipcheck_record::{Diagnostic, ExpectedOutput, Severity, SnippetKind};
 use crate::doctest;
 use crate::ids::{Item, Meta};
 use crate::text;
+use crate::Lang;
 
 /// Characters reST accepts in section adornments.
 const ADORNMENT: &str = "=-`:'\"~^_*+#<>.";
@@ -170,13 +171,9 @@ impl Scanner<'_> {
                     return k;
                 };
                 let code = self.code(&content);
-                let meta = match language.as_deref() {
-                    Some("python" | "py" | "python3" | "py3" | "pycon" | "python-console")
-                        if doctest::is_session(&code) =>
-                    {
-                        doctest::session_meta()
-                    }
-                    Some("python" | "py" | "python3" | "py3") => Meta::default(),
+                let meta = match language.as_deref().and_then(Lang::from_name) {
+                    Some(_) if doctest::is_session(&code) => doctest::session_meta(),
+                    Some(Lang::Python) => Meta::default(),
                     _ => return content.last + 1,
                 };
                 self.check_options(&options, &[]);
@@ -268,10 +265,10 @@ impl Scanner<'_> {
         let meta = if doctest::is_session(&code) {
             doctest::session_meta()
         } else {
-            match self.highlight.as_deref() {
-                Some("python" | "py" | "python3" | "py3") => Meta::default(),
+            match self.highlight.as_deref().map(Lang::from_name) {
+                Some(Some(Lang::Python)) => Meta::default(),
                 // No language set: only a block that reads as Python as a whole.
-                None if whole_code(&code) => Meta::default(),
+                None if text::whole_code(&code) => Meta::default(),
                 _ => return,
             }
         };
@@ -323,14 +320,6 @@ impl Scanner<'_> {
     }
 }
 
-/// Whether the plain-text rules read all of `code` as one example.
-fn whole_code(code: &str) -> bool {
-    let last = code.trim_end().lines().count() as u32;
-    text::scan(code)
-        .iter()
-        .any(|i| matches!(i, Item::Code { line: 1, end_line, .. } if *end_line == last))
-}
-
 /// A line of one adornment character repeated (at least 3 times, or 2 for short titles).
 fn is_adornment(line: &str) -> bool {
     let t = line.trim_end();
@@ -354,19 +343,7 @@ mod tests {
     use super::*;
 
     fn codes(rst: &str) -> Vec<(u32, u32, String, Meta)> {
-        scan(rst, "t.rst")
-            .0
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Code {
-                    line,
-                    end_line,
-                    code,
-                    meta,
-                } => Some((line, end_line, code, meta)),
-                Item::Heading(_) => None,
-            })
-            .collect()
+        Item::examples(scan(rst, "t.rst").0)
     }
 
     #[test]

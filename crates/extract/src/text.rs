@@ -93,6 +93,18 @@ pub(crate) fn scan(text: &str) -> Vec<Item> {
     items
 }
 
+/// Whether these rules read all of `code` (a block some markup set apart, with no
+/// language) as one example, from its first line to its last.
+pub(crate) fn whole_code(code: &str) -> bool {
+    let code = code.trim_end();
+    let last = to_u32(code.lines().count());
+    let first_is_code = code.lines().next().is_some_and(|l| !l.trim().is_empty());
+    first_is_code
+        && scan(code)
+            .iter()
+            .any(|i| matches!(i, Item::Code { line: 1, end_line, .. } if *end_line == last))
+}
+
 fn paragraphs(lines: &[&str]) -> Vec<Paragraph> {
     let mut out = Vec::new();
     let mut start = None;
@@ -268,18 +280,7 @@ mod tests {
 
     /// (line, end_line, code) of each example.
     fn codes(text: &str) -> Vec<(u32, u32, String)> {
-        scan(text)
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Code {
-                    line,
-                    end_line,
-                    code,
-                    ..
-                } => Some((line, end_line, code)),
-                Item::Heading(_) => None,
-            })
-            .collect()
+        Item::codes(scan(text))
     }
 
     fn spans(text: &str) -> Vec<(u32, u32)> {
