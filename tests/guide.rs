@@ -5,6 +5,14 @@
 
 use crate::support::{command_in, json_record, report_settings, root, stable_settings};
 
+/// Runs snipcheck from the root with the guide's own cache (.snipcheck/ at the root, shared
+/// with the README's command); the guide has failing examples, so it exits with 1.
+fn check_guide(args: &[&str]) -> serde_json::Value {
+    let mut command = command_in(&root(), args);
+    command.env_remove("SNIPCHECK_CACHE_DIR");
+    json_record(command, 1)
+}
+
 #[test]
 #[ignore = "needs the guide's environment; .ci/run runs it"]
 fn guide_verdicts() {
@@ -14,10 +22,7 @@ fn guide_verdicts() {
         .map(|f| format!("{f}={}", reports.path().join(f).display()))
         .collect();
     let outputs = outputs.join(",");
-    // The guide's own cache (.snipcheck/ at the root), shared with the README's command.
-    let mut command = command_in(&root(), &["check", "--output-format", &outputs]);
-    command.env_remove("SNIPCHECK_CACHE_DIR");
-    let record = json_record(command, 1);
+    let record = check_guide(&["check", "--output-format", &outputs]);
     let mut settings = stable_settings();
     // Captured output of third-party libraries (TensorFlow's log lines) varies by machine.
     settings.add_redaction(".snippets[].stderr", "[stderr]");
@@ -147,4 +152,48 @@ fn guide_references(references: &serde_json::Value) {
     );
     // Prose words are never errors: `early_stopping` has no library near it.
     assert_eq!(at(9, "early_stopping")["status"], "unchecked");
+}
+
+/// The guide as Markdown, HTML and reST (fixtures/formats/guide.*) must get the verdicts
+/// of the plain-text original, snippet by snippet. `SNIPCHECK_GUIDE_ENV` names an
+/// existing guide environment to use instead of the cached one.
+#[test]
+#[ignore = "needs the guide's environment; .ci/run runs it"]
+fn guide_verdicts_are_the_same_in_every_format() {
+    let documents = [
+        "snippets/ml-engineer-interview-guide.txt",
+        "fixtures/formats/guide.md",
+        "fixtures/formats/guide.html",
+        "fixtures/formats/guide.rst",
+    ];
+    let mut args = vec!["check", "--config", "snippets/snipcheck.yaml"];
+    args.extend(documents);
+    let env = std::env::var("SNIPCHECK_GUIDE_ENV").ok();
+    if let Some(env) = &env {
+        args.extend(["--python-env", env.as_str()]);
+    }
+    let record = check_guide(&args);
+    // (id, category, error type, error message) per document, in document order.
+    let verdicts = |path: &str| -> Vec<(String, String, String, String)> {
+        record["snippets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["path"] == path)
+            .map(|s| {
+                let field = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+                (
+                    field(&s["id"]),
+                    field(&s["category"]),
+                    field(&s["error"]["type"]),
+                    field(&s["error"]["message"]),
+                )
+            })
+            .collect()
+    };
+    let original = verdicts(documents[0]);
+    assert_eq!(original.len(), 18);
+    for document in &documents[1..] {
+        assert_eq!(verdicts(document), original, "{document}");
+    }
 }

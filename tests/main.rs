@@ -2,8 +2,10 @@
 //!
 //! One test binary (`autotests = false`); each module is one area of behaviour.
 
+mod agreement;
 mod bad_input;
 mod check;
+mod formats;
 mod guide;
 mod hostile;
 mod references;

@@ -223,7 +223,7 @@ fn load_documents(inputs: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<
                     error(
                         input,
                         None,
-                        "no documents found in this folder (looked for Markdown and plain-text files)"
+                        "no documents found in this folder (looked for Markdown, plain-text, HTML, reST and notebook files)"
                             .into(),
                     );
                     continue;

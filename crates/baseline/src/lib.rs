@@ -323,6 +323,7 @@ mod tests {
                 end_line: 4,
                 code: "x\n".into(),
                 section: None,
+                ..Snippet::default()
             },
             outcome,
         }

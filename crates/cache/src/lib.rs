@@ -186,6 +186,7 @@ mod tests {
             end_line: line + 1,
             code: code.into(),
             section: None,
+            ..Snippet::default()
         }
     }
 

@@ -38,7 +38,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
             if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_ref()) {
                 walk(&path, found)?;
             }
-        } else if Format::for_path(&path).is_some() {
+        } else if Format::for_path(&path).is_some_and(Format::discoverable) {
             // A symlink counts when it leads to a file (not a folder, not nowhere).
             let is_file = kind.is_file() || std::fs::metadata(&path).is_ok_and(|m| m.is_file());
             if is_file {

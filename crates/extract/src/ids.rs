@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use snipcheck_record::Snippet;
+use snipcheck_record::{ExpectedOutput, Snippet, SnippetKind};
 
 /// Longest base an id gets from its heading, in characters.
 const MAX_SLUG: usize = 64;
@@ -31,7 +31,59 @@ pub(crate) enum Item {
         line: u32,
         end_line: u32,
         code: String,
+        meta: Meta,
     },
+}
+
+/// How a code example runs, beyond its code: copied into the [`Snippet`] as is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Meta {
+    pub kind: SnippetKind,
+    pub session: Option<String>,
+    pub cell: Option<u32>,
+    pub expected_output: Option<ExpectedOutput>,
+    pub module: Option<String>,
+    pub skip_if: Option<String>,
+    pub options: Vec<String>,
+}
+
+impl Item {
+    /// A plain Python example.
+    pub(crate) fn code(line: u32, end_line: u32, code: String) -> Item {
+        Item::Code {
+            line,
+            end_line,
+            code,
+            meta: Meta::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl Item {
+    /// The examples among scanned items, for tests: `(line, end_line, code, meta)`.
+    pub(crate) fn examples(items: Vec<Item>) -> Vec<(u32, u32, String, Meta)> {
+        items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Code {
+                    line,
+                    end_line,
+                    code,
+                    meta,
+                } => Some((line, end_line, code, meta)),
+                Item::Heading(_) => None,
+            })
+            .collect()
+    }
+
+    /// The examples among scanned items, for tests: `(line, end_line, code)`.
+    pub(crate) fn codes(items: Vec<Item>) -> Vec<(u32, u32, String)> {
+        Item::examples(items)
+            .into_iter()
+            .map(|(line, end_line, code, _)| (line, end_line, code))
+            .collect()
+    }
 }
 
 /// Turns scanned items into snippets with ids unique within the document.
@@ -52,6 +104,7 @@ pub(crate) fn assign(path: &str, items: Vec<Item>) -> Vec<Snippet> {
                 line,
                 end_line,
                 code,
+                meta,
             } => {
                 ordinal += 1;
                 let mut id = if ordinal == 1 {
@@ -71,6 +124,13 @@ pub(crate) fn assign(path: &str, items: Vec<Item>) -> Vec<Snippet> {
                     end_line,
                     code,
                     section: section.clone(),
+                    kind: meta.kind,
+                    session: meta.session,
+                    cell: meta.cell,
+                    expected_output: meta.expected_output,
+                    module: meta.module,
+                    skip_if: meta.skip_if,
+                    options: meta.options,
                 });
             }
         }
@@ -223,11 +283,7 @@ mod tests {
     }
 
     fn code(line: u32) -> Item {
-        Item::Code {
-            line,
-            end_line: line,
-            code: "x = 1\n".into(),
-        }
+        Item::code(line, line, "x = 1\n".into())
     }
 
     #[test]

@@ -8,11 +8,16 @@
 
 mod definitions;
 mod discover;
+mod doctest;
+mod html;
 mod ids;
 mod load;
 mod markdown;
+mod notebook;
+mod output;
 mod pylike;
 mod references;
+mod rst;
 mod text;
 
 use std::path::Path;
@@ -31,6 +36,14 @@ pub enum Format {
     Text,
     /// CommonMark: examples are fenced code blocks tagged `python`, `py` or `python3`.
     Markdown,
+    /// HTML: `<pre>` blocks (highlighted or not) in Python or with a `>>>` session.
+    Html,
+    /// Python source: the `>>>` examples in the docstrings doctest would visit.
+    Python,
+    /// A Jupyter notebook: code cells, run in order in one namespace.
+    Notebook,
+    /// reStructuredText: code and Sphinx doctest directives, doctest and literal blocks.
+    Rst,
 }
 
 impl Format {
@@ -41,6 +54,42 @@ impl Format {
         match ext.as_str() {
             "md" | "markdown" | "mdown" => Some(Format::Markdown),
             "txt" | "text" => Some(Format::Text),
+            "html" | "htm" => Some(Format::Html),
+            "py" => Some(Format::Python),
+            "ipynb" => Some(Format::Notebook),
+            "rst" | "rest" => Some(Format::Rst),
+            _ => None,
+        }
+    }
+
+    /// Whether searching a folder picks up files of this format. Python sources are
+    /// checked only when named: their docstrings run with the module imported, and
+    /// importing every module of a tree could run anything.
+    pub fn discoverable(self) -> bool {
+        self != Format::Python
+    }
+}
+
+/// What a code block holds, as its markup says (a Markdown info string, HTML classes, a
+/// reST directive's argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    Python,
+    /// An interactive session (`pycon`).
+    Console,
+    /// The expected output of the example before it.
+    Output,
+    /// Another language: never an example.
+    Other,
+}
+
+impl Lang {
+    /// The language a highlighter's name for it stands for (case-insensitive); `None`
+    /// when the name is not one of Python's.
+    pub(crate) fn from_name(name: &str) -> Option<Lang> {
+        match name.to_ascii_lowercase().as_str() {
+            "python" | "py" | "python3" | "py3" => Some(Lang::Python),
+            "pycon" | "python-console" => Some(Lang::Console),
             _ => None,
         }
     }
@@ -66,10 +115,15 @@ pub struct Extraction {
 
 /// Finds every Python example in `doc`.
 pub fn extract(doc: &Document) -> Extraction {
-    let (items, diagnostics) = match doc.format {
+    let (mut items, diagnostics) = match doc.format {
         Format::Text => (text::scan(&doc.text), Vec::new()),
         Format::Markdown => markdown::scan(&doc.text, &doc.path),
+        Format::Html => html::scan(&doc.text, &doc.path),
+        Format::Python => (doctest::scan_python(&doc.text, &doc.path), Vec::new()),
+        Format::Notebook => notebook::scan(&doc.text, &doc.path),
+        Format::Rst => rst::scan(&doc.text, &doc.path),
     };
+    output::comments_pass(&mut items);
     Extraction {
         snippets: ids::assign(&doc.path, items),
         diagnostics,
@@ -89,7 +143,11 @@ mod tests {
             ("a.mdown", Some(Format::Markdown)),
             ("a.txt", Some(Format::Text)),
             ("a.text", Some(Format::Text)),
-            ("a.rst", None),
+            ("a.html", Some(Format::Html)),
+            ("a.HTM", Some(Format::Html)),
+            ("m.py", Some(Format::Python)),
+            ("n.ipynb", Some(Format::Notebook)),
+            ("a.rst", Some(Format::Rst)),
             ("a.png", None),
             ("README", None),
             (".md", None),
@@ -165,6 +223,43 @@ mod tests {
         }
     }
 
+    /// The guide authored as Markdown, HTML (with highlighter spans and entities) and
+    /// reST gives the snippets of the plain-text original: same code, same ids.
+    #[test]
+    fn guide_in_every_format_gives_the_same_snippets() {
+        let original = guide(GUIDE);
+        for (path, text, format) in [
+            (
+                "guide.md",
+                include_str!("../../../fixtures/formats/guide.md"),
+                Format::Markdown,
+            ),
+            (
+                "guide.html",
+                include_str!("../../../fixtures/formats/guide.html"),
+                Format::Html,
+            ),
+            (
+                "guide.rst",
+                include_str!("../../../fixtures/formats/guide.rst"),
+                Format::Rst,
+            ),
+        ] {
+            let ex = extract(&Document {
+                path: path.into(),
+                text: text.into(),
+                format,
+            });
+            assert!(ex.diagnostics.is_empty(), "{path}: {:?}", ex.diagnostics);
+            let pairs = |s: &[Snippet]| -> Vec<(String, String, Option<String>)> {
+                s.iter()
+                    .map(|s| (s.id.clone(), s.code.clone(), s.section.clone()))
+                    .collect()
+            };
+            assert_eq!(pairs(&ex.snippets), pairs(&original), "{path}");
+        }
+    }
+
     fn summary(ex: &Extraction) -> Vec<(String, u32, u32)> {
         ex.snippets
             .iter()
@@ -194,6 +289,8 @@ mod tests {
                 ("fenced-examples-4", 21, 22),
                 ("fenced-examples-5", 28, 28),
                 ("fenced-examples-6", 32, 32),
+                // A pycon session is a doctest example.
+                ("sessions-other-blocks", 38, 39),
                 ("usage", 58, 58),
                 ("usage-2", 62, 62),
                 ("usage~2", 68, 68),
@@ -202,7 +299,8 @@ mod tests {
         );
         assert_eq!(ex.snippets[2].code, "s = \"\"\"\n```\n\"\"\"\n");
         assert_eq!(ex.snippets[3].code, "if x:\n    y = 2\n");
-        assert_eq!(ex.snippets[6].section.as_deref(), Some("Step 2: Usage"));
+        assert_eq!(ex.snippets[6].kind, snipcheck_record::SnippetKind::Doctest);
+        assert_eq!(ex.snippets[7].section.as_deref(), Some("Step 2: Usage"));
         assert_eq!(ex.diagnostics.len(), 1);
         assert_eq!(ex.diagnostics[0].line, Some(73));
         assert_eq!(ex.diagnostics[0].path, "fixtures/extract/fenced.md");
@@ -221,6 +319,7 @@ mod tests {
                 ("define-function", 10, 16),
                 ("build-list", 22, 26),
                 ("imports", 30, 32),
+                ("imports-2", 36, 37),
             ])
         );
         assert!(ex.snippets[0]

@@ -51,7 +51,7 @@ impl fmt::Display for LoadError {
             ),
             LoadError::UnknownFormat { path } => write!(
                 f,
-                "{path}: unknown document format (expected .md, .markdown, .mdown, .txt or .text)"
+                "{path}: unknown document format (expected .md, .markdown, .mdown, .txt, .text, .html, .htm, .rst, .ipynb or .py)"
             ),
         }
     }
@@ -203,12 +203,12 @@ mod tests {
 
     #[test]
     fn unknown_extension_and_missing_file() {
-        let (_d, p) = write("notes.rst", b"text\n");
-        let err = load(&p, "notes.rst").unwrap_err();
+        let (_d, p) = write("notes.adoc", b"text\n");
+        let err = load(&p, "notes.adoc").unwrap_err();
         assert!(matches!(err, LoadError::UnknownFormat { .. }));
         assert!(err
             .to_string()
-            .starts_with("notes.rst: unknown document format"));
+            .starts_with("notes.adoc: unknown document format"));
         let missing = p.with_file_name("missing.md");
         let err = load(&missing, "missing.md").unwrap_err();
         assert!(matches!(err, LoadError::Io { .. }));

@@ -7,11 +7,10 @@ use std::ops::Range;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use snipcheck_record::{Diagnostic, Severity};
 
-use crate::ids::Item;
-
-/// Info-string first words that mark a block as a runnable Python example. `pycon` and
-/// friends are interactive sessions, not scripts.
-const PYTHON_TAGS: &[&str] = &["python", "py", "python3"];
+use crate::doctest;
+use crate::ids::{Item, Meta};
+use crate::output;
+use crate::Lang;
 
 /// Scans a Markdown document for headings and Python blocks.
 pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
@@ -20,20 +19,25 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut heading: Option<String> = None;
     let mut block: Option<Block> = None;
+    // The last code block was a plain Python example: an output block may follow it.
+    let mut after_example = false;
 
     let parser = Parser::new_ext(text, Options::ENABLE_YAML_STYLE_METADATA_BLOCKS);
     for (event, range) in parser.into_offset_iter() {
         match event {
-            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::Start(Tag::Heading { .. }) => {
+                heading = Some(String::new());
+                after_example = false;
+            }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some(h) = heading.take() {
                     items.push(Item::Heading(h.trim().to_string()));
                 }
             }
             Event::Start(Tag::CodeBlock(kind)) => {
-                let python = match &kind {
-                    CodeBlockKind::Fenced(info) => is_python(info),
-                    CodeBlockKind::Indented => false,
+                let lang = match &kind {
+                    CodeBlockKind::Fenced(info) => lang_of(info),
+                    CodeBlockKind::Indented => Lang::Other,
                 };
                 if let CodeBlockKind::Fenced(_) = kind {
                     if let Some(open_line) = unterminated(text, &range, &lines) {
@@ -49,14 +53,31 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
                     }
                 }
                 block = Some(Block {
-                    python,
+                    lang,
                     code: String::new(),
                     span: None,
                 });
             }
             Event::End(TagEnd::CodeBlock) => {
                 if let Some(b) = block.take() {
-                    if let Some(item) = b.finish(&lines) {
+                    let follows_example = std::mem::take(&mut after_example);
+                    if b.lang == Lang::Output {
+                        if let Some(span) = &b.span {
+                            let line = lines.line_of(span.start);
+                            let text = b.code.replace("\r\n", "\n");
+                            let items = &mut items[..];
+                            output::attach(
+                                items,
+                                follows_example,
+                                text,
+                                line,
+                                path,
+                                &mut diagnostics,
+                            );
+                        }
+                    } else if let Some(item) = b.finish(&lines) {
+                        after_example =
+                            matches!(&item, Item::Code { meta, .. } if meta.session.is_none());
                         items.push(item);
                     }
                 }
@@ -81,15 +102,25 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
     (items, diagnostics)
 }
 
-/// Whether an info string's first word names Python (case-insensitive).
-fn is_python(info: &str) -> bool {
+/// The block's kind from its info string's first word (case-insensitive): a Python name
+/// (a `>>>` session when the code starts with the prompt), or an output block, marked by
+/// the first word `output` or a `title="Output"` attribute (the Material for MkDocs way).
+fn lang_of(info: &str) -> Lang {
     let first = info.split_whitespace().next().unwrap_or("");
-    PYTHON_TAGS.iter().any(|t| first.eq_ignore_ascii_case(t))
+    if let Some(lang) = Lang::from_name(first) {
+        lang
+    } else if first.eq_ignore_ascii_case("output")
+        || info.to_ascii_lowercase().contains("title=\"output\"")
+    {
+        Lang::Output
+    } else {
+        Lang::Other
+    }
 }
 
 /// A code block being collected.
 struct Block {
-    python: bool,
+    lang: Lang,
     code: String,
     /// Byte range from the first content byte to the last.
     span: Option<Range<usize>>,
@@ -98,20 +129,23 @@ struct Block {
 impl Block {
     fn finish(self, lines: &LineIndex) -> Option<Item> {
         let span = self.span?;
-        if !self.python || self.code.trim().is_empty() {
+        if self.code.trim().is_empty() {
             return None;
         }
         let code = self.code.replace("\r\n", "\n");
-        // A `>>>` session tagged `python` is a doctest, not a script.
-        if code.trim_start().starts_with(">>>") {
-            return None;
-        }
         let line = lines.line_of(span.start);
         let end_line = lines.line_of(span.end.saturating_sub(1).max(span.start));
+        // A `>>>` session tagged `python` is a doctest, as in many READMEs.
+        let meta = match self.lang {
+            Lang::Python | Lang::Console if doctest::is_session(&code) => doctest::session_meta(),
+            Lang::Python => Meta::default(),
+            Lang::Console | Lang::Output | Lang::Other => return None,
+        };
         Some(Item::Code {
             line,
             end_line,
             code,
+            meta,
         })
     }
 }
@@ -163,18 +197,7 @@ mod tests {
 
     /// (line, end_line, code) of each snippet.
     fn snippets(text: &str) -> Vec<(u32, u32, String)> {
-        scan(text, "t.md")
-            .0
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Code {
-                    line,
-                    end_line,
-                    code,
-                } => Some((line, end_line, code)),
-                Item::Heading(_) => None,
-            })
-            .collect()
+        Item::codes(scan(text, "t.md").0)
     }
 
     fn spans(text: &str) -> Vec<(u32, u32)> {
@@ -231,6 +254,7 @@ mod tests {
             ("PYTHON3", true),
             ("python title=\"x.py\"", true),
             ("pycon", false),
+            ("output", false),
             ("python-repl", false),
             ("console", false),
             ("bash", false),
@@ -276,10 +300,45 @@ mod tests {
     }
 
     #[test]
-    fn empty_blocks_and_doctests_skipped() {
+    fn empty_blocks_skipped() {
         assert!(spans("```python\n```\n").is_empty());
         assert!(spans("```python\n\n   \n```\n").is_empty());
-        assert!(spans("```python\n>>> 1 + 1\n2\n```\n").is_empty());
+    }
+
+    fn metas(md: &str) -> Vec<Meta> {
+        Item::examples(scan(md, "t.md").0)
+            .into_iter()
+            .map(|(.., meta)| meta)
+            .collect()
+    }
+
+    #[test]
+    fn sessions_in_python_and_pycon_fences() {
+        let md = "```python\n>>> 1 + 1\n2\n```\n\n```pycon\n\n>>> x = 1\n```\n\n```pycon\n$ not a session\n```\n\n```python\nx = 1  # >>> not a prompt\n```\n";
+        assert_eq!(spans(md), [(2, 3), (7, 8), (16, 16)]);
+        let kinds: Vec<Option<String>> = metas(md).into_iter().map(|m| m.session).collect();
+        assert_eq!(
+            kinds,
+            [Some("doctest".into()), Some("doctest".into()), None]
+        );
+    }
+
+    #[test]
+    fn output_fences_follow_their_example() {
+        let md = "# T\n\n```python\nprint(1)\n```\n\n```output\n1\n```\n\n```py\nprint(2)\n```\n\nIt prints:\n\n```text title=\"Output\"\n2\n```\n\n```bash\nls\n```\n\n```output\nfile\n```\n";
+        let (items, diags) = scan(md, "t.md");
+        let expected: Vec<Option<(String, u32)>> = metas(md)
+            .into_iter()
+            .map(|m| m.expected_output.map(|o| (o.text, o.line)))
+            .collect();
+        assert_eq!(
+            expected,
+            [Some(("1\n".into(), 8)), Some(("2\n".into(), 18))]
+        );
+        assert_eq!(items.len(), 3);
+        // The output of a shell block is not an example's: reported, not attached.
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].line, Some(26));
     }
 
     #[test]

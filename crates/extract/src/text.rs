@@ -6,6 +6,7 @@
 //! paragraphs (a function, a blank line, a call to it) form one example. One-line
 //! paragraphs that are not code and read like titles are headings.
 
+use crate::doctest;
 use crate::ids::Item;
 use crate::pylike::{classify, Lexer, Line, Tok};
 
@@ -37,6 +38,17 @@ pub(crate) fn scan(text: &str) -> Vec<Item> {
     while i < paragraphs.len() {
         let p = paragraphs[i];
         let base = indent(lines[p.first]);
+        if doctest::is_prompt(lines[p.first]) {
+            // A `>>>` paragraph: examples and their output, up to the blank line.
+            items.push(Item::Code {
+                line: to_u32(p.first + 1),
+                end_line: to_u32(p.last + 1),
+                code: dedent(para_lines(&p), base),
+                meta: doctest::session_meta(),
+            });
+            i += 1;
+            continue;
+        }
         let mut unit = Analyzer::new(base);
         let mut end = None;
         if unit.paragraph(para_lines(&p)) {
@@ -61,11 +73,11 @@ pub(crate) fn scan(text: &str) -> Vec<Item> {
         match end {
             Some(e) => {
                 let last = paragraphs[e].last;
-                items.push(Item::Code {
-                    line: to_u32(p.first + 1),
-                    end_line: to_u32(last + 1),
-                    code: dedent(&lines[p.first..=last], base),
-                });
+                items.push(Item::code(
+                    to_u32(p.first + 1),
+                    to_u32(last + 1),
+                    dedent(&lines[p.first..=last], base),
+                ));
                 i = e + 1;
             }
             None => {
@@ -79,6 +91,18 @@ pub(crate) fn scan(text: &str) -> Vec<Item> {
         }
     }
     items
+}
+
+/// Whether these rules read all of `code` (a block some markup set apart, with no
+/// language) as one example, from its first line to its last.
+pub(crate) fn whole_code(code: &str) -> bool {
+    let code = code.trim_end();
+    let last = to_u32(code.lines().count());
+    let first_is_code = code.lines().next().is_some_and(|l| !l.trim().is_empty());
+    first_is_code
+        && scan(code)
+            .iter()
+            .any(|i| matches!(i, Item::Code { line: 1, end_line, .. } if *end_line == last))
 }
 
 fn paragraphs(lines: &[&str]) -> Vec<Paragraph> {
@@ -256,17 +280,7 @@ mod tests {
 
     /// (line, end_line, code) of each example.
     fn codes(text: &str) -> Vec<(u32, u32, String)> {
-        scan(text)
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Code {
-                    line,
-                    end_line,
-                    code,
-                } => Some((line, end_line, code)),
-                Item::Heading(_) => None,
-            })
-            .collect()
+        Item::codes(scan(text))
     }
 
     fn spans(text: &str) -> Vec<(u32, u32)> {
@@ -403,10 +417,19 @@ mod tests {
     }
 
     #[test]
-    fn doctests_are_skipped() {
-        let text = "Title\n\n>>> import os\n>>> os.sep\n'/'\n\n>>> x = 1\n";
-        let items = scan(text);
-        assert_eq!(items, vec![Item::Heading("Title".into())]);
+    fn doctest_paragraphs_are_sessions() {
+        let text = "Title\n\n  >>> import os\n  >>> os.sep\n  '/'\n\nProse.\n\n>>> x = 1\n";
+        assert_eq!(
+            codes(text),
+            [
+                (3, 5, ">>> import os\n>>> os.sep\n'/'\n".to_string()),
+                (9, 9, ">>> x = 1\n".to_string())
+            ]
+        );
+        let Item::Code { meta, .. } = &scan(text)[1] else {
+            unreachable!()
+        };
+        assert_eq!(meta.session.as_deref(), Some(doctest::SESSION));
     }
 
     #[test]

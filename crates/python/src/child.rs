@@ -1,5 +1,6 @@
-//! The forked child: runs a range of a document's snippets in order, each in a fresh
-//! namespace, and reports every verdict to its supervisor the moment it is known.
+//! The forked child: runs a range of a document's snippets in order (each in a fresh
+//! namespace, or its session's), and reports every verdict to its supervisor the moment it
+//! is known.
 
 use std::fs::File;
 use std::io::Write;
@@ -8,7 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use pyo3::prelude::*;
-use snipcheck_record::{Category, Outcome, SnippetError};
+use snipcheck_record::{Category, ExampleCounts, Outcome, SnippetError};
 
 use crate::protocol::{ChildMessage, Job};
 use crate::sandbox::{self, SandboxOptions};
@@ -75,10 +76,9 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
         }
         send(&mut setup.report, &ChildMessage::Started { index });
         let started = Instant::now();
-        let verdict = setup
-            .runner
-            .bind(py)
-            .call_method1("run", (&snippet.code, &snippet.path, snippet.line))
+        let verdict = serde_json::to_string(snippet)
+            .map_err(|err| pyo3::exceptions::PyValueError::new_err(err.to_string()))
+            .and_then(|json| setup.runner.bind(py).call_method1("run_snippet", (json,)))
             .and_then(|v| v.extract::<String>());
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let (mut outcome, leftover_threads) = match verdict {
@@ -193,6 +193,8 @@ struct RunnerVerdict {
     suggestions: Vec<String>,
     #[serde(default)]
     leftover_threads: usize,
+    #[serde(default)]
+    examples: Option<ExampleCounts>,
 }
 
 fn parse_verdict(json: &str, duration_ms: f64) -> (Outcome, usize) {
@@ -203,6 +205,7 @@ fn parse_verdict(json: &str, duration_ms: f64) -> (Outcome, usize) {
                 category: verdict.category,
                 error: verdict.error,
                 suggestions: verdict.suggestions,
+                examples: verdict.examples,
                 ..Outcome::clean(Category::Passed, duration_ms)
             },
             verdict.leftover_threads,

@@ -22,6 +22,17 @@ pub fn start(env: &PythonEnv) -> Result<()> {
         if ffi::Py_IsInitialized() != 0 {
             bail!("the Python interpreter is already running");
         }
+        // UTF-8 mode, as `python -X utf8`: the isolated configuration leaves the C locale,
+        // whose ASCII stdio would make a snippet printing `’` fail where `python3` (which
+        // coerces that locale to UTF-8) prints it.
+        let mut preconfig = std::mem::MaybeUninit::<ffi::PyPreConfig>::zeroed();
+        ffi::PyPreConfig_InitIsolatedConfig(preconfig.as_mut_ptr());
+        let mut preconfig = preconfig.assume_init();
+        preconfig.utf8_mode = 1;
+        let status = ffi::Py_PreInitialize(&preconfig);
+        if ffi::PyStatus_Exception(status) != 0 {
+            bail!("cannot configure Python: {}", status_message(status));
+        }
         let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::zeroed();
         ffi::PyConfig_InitIsolatedConfig(config.as_mut_ptr());
         let mut config = config.assume_init();

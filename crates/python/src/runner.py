@@ -1,15 +1,22 @@
-"""Runs one snippet in a fresh namespace and classifies how it ended.
+"""Runs one snippet and classifies how it ended.
 
 Loaded into the embedded interpreter by snipcheck's worker and called in a forked child, where
 the exception object is still alive: that is the only place its type, its frames and the
-module it was raised on can be read reliably. Returns a JSON string the Rust side parses.
+module it was raised on can be read reliably. `run_snippet` returns a JSON string the Rust
+side parses.
+
+A snippet runs in a fresh namespace, unless it names a session: snippets of one session
+share one namespace, kept for the life of the child (which runs one document, in order).
 """
 
 import builtins
 import difflib
+import importlib
 import importlib.util
+import io
 import json
 import linecache
+import os
 import re
 import sys
 import threading
@@ -18,9 +25,142 @@ import types
 
 _CANNOT_IMPORT = re.compile(r"cannot import name '([^']+)' from '([^']+)'")
 
+# The folder snipcheck was started in: the child works in a folder of its own, and the
+# documents' paths are relative to this one.
+_START_DIR = os.getcwd()
 
-def run(code, filename, first_line):
-    """Compiles `code` as lines `first_line..` of `filename` and executes it."""
+# Session name -> its namespace.
+_sessions = {}
+# Module source path -> the imported module, or the exception its import raised.
+_modules = {}
+
+
+def run_snippet(snippet_json):
+    """Runs one snippet of the record (its JSON) and returns the verdict as JSON."""
+    snippet = json.loads(snippet_json)
+    threads_before = threading.active_count()
+    result = _run_snippet(snippet)
+    # Threads the snippet started and left running (counted, not named: cheap on the
+    # common path where there are none).
+    leftover = max(0, threading.active_count() - threads_before)
+    if result is _PASSED_VERDICT and not leftover:
+        return _PASSED
+    result = dict(result, leftover_threads=leftover)
+    return json.dumps(result)
+
+
+def _run_snippet(snippet):
+    import _snipcheck_doctest as doctests
+
+    filename, code, first_line = snippet["path"], snippet["code"], snippet["line"]
+    namespace = _namespace(snippet)
+    if not isinstance(namespace, dict):
+        return namespace  # the verdict on a module that does not import
+    try:
+        flags = doctests.option_flags(snippet.get("options", []))
+    except ValueError as error:
+        return verdict("exception", error, first_line)
+    condition = snippet.get("skip_if")
+    if condition:
+        try:
+            skip = eval(condition, namespace)  # noqa: S307 - the document's own condition
+        except BaseException as error:  # noqa: B036 - a broken condition is a verdict
+            return verdict(
+                "exception", error, first_line,
+                message="the skip condition {!r} raised {}: {}".format(condition, type(error).__name__, _safe_str(error)),
+            )
+        if skip:
+            return verdict("skipped")
+    if snippet.get("kind") == "doctest":
+        return doctests.run_session(code, filename, first_line, snippet["id"], namespace, flags)
+    return run(code, filename, first_line, namespace, snippet.get("expected_output"), flags)
+
+
+def _namespace(snippet):
+    """The namespace the snippet runs in: its session's, a copy of its module's globals
+    (as doctest gives a docstring), or a fresh one. A verdict when the module fails."""
+    session = snippet.get("session")
+    if session in _sessions:
+        return _sessions[session]
+    module_path = snippet.get("module")
+    if module_path:
+        module = _import_module(module_path)
+        if isinstance(module, BaseException):
+            return _classify(module, module.snipcheck_path)
+        namespace = module.__dict__.copy()
+    else:
+        namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": snippet["path"]}
+    if session:
+        _sessions[session] = namespace
+    return namespace
+
+
+def _import_module(path):
+    """Imports the module whose source is `path`, under its dotted name (found by walking up
+    the packages that hold it), as `python -m doctest` and pytest do."""
+    path = os.path.abspath(os.path.join(_START_DIR, path))
+    if path in _modules:
+        return _modules[path]
+    folder, name = os.path.split(path)
+    parts = [os.path.splitext(name)[0]]
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        folder, package = os.path.split(folder)
+        parts.insert(0, package)
+    dotted = ".".join(parts)
+    try:
+        if not _same_file(_find_spec(dotted), path):
+            # Not importable under its name from here: make its root folder importable.
+            sys.path.insert(0, folder)
+            importlib.invalidate_caches()
+        if _same_file(_find_spec(dotted), path):
+            module = importlib.import_module(dotted)
+        else:
+            # Its name is taken by another module (a `json.py` of one's own): load the file
+            # itself, without replacing the other module for everyone.
+            spec = importlib.util.spec_from_file_location(dotted, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+    except BaseException as error:  # noqa: B036 - the verdict of every docstring
+        error.snipcheck_path = path
+        module = error
+    _modules[path] = module
+    return module
+
+
+def _same_file(spec, path):
+    origin = getattr(spec, "origin", None)
+    try:
+        return bool(origin) and os.path.samefile(origin, path)
+    except OSError:
+        return False
+
+
+def prime_linecache(filename, source):
+    """Lets tracebacks show the document's lines for code compiled under `filename`."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
+class _Tee(io.TextIOBase):
+    """Standard output that also keeps what is written, for comparison."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.kept = io.StringIO()
+
+    def write(self, text):
+        self.kept.write(text)
+        return self._stream.write(text)
+
+    def flush(self):
+        self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def run(code, filename, first_line, namespace=None, expected=None, flags=0):
+    """Compiles `code` as lines `first_line..` of `filename`, executes it in `namespace` (a
+    fresh one by default) and compares what it prints with `expected` when given."""
     offset = first_line - 1
     try:
         compiled = _shift_lines(compile(code, filename, "exec", dont_inherit=True), offset)
@@ -29,24 +169,24 @@ def run(code, filename, first_line):
             error.lineno += offset
         if getattr(error, "end_lineno", None) is not None:
             error.end_lineno += offset
-        return json.dumps(
-            _verdict(
-                "syntax-error",
-                error,
-                error.lineno,
-                message=error.msg,
-                traceback_text="".join(traceback.format_exception_only(error)),
-            )
+        return verdict(
+            "syntax-error",
+            error,
+            error.lineno,
+            message=error.msg,
+            traceback_text="".join(traceback.format_exception_only(error)),
         )
-    namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": filename}
-    threads_before = threading.active_count()
+    if namespace is None:
+        namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": filename}
+    tee = _Tee(sys.stdout) if expected is not None else None
+    if tee is not None:
+        sys.stdout = tee
     try:
         exec(compiled, namespace)
-        verdict = None
     except SystemExit as error:
         _remember_source(filename, code, first_line)
         frames = traceback.extract_tb(error.__traceback__)
-        verdict = _verdict(
+        return verdict(
             "exited",
             error,
             _last_line_in(frames, filename),
@@ -54,20 +194,16 @@ def run(code, filename, first_line):
         )
     except BaseException as error:  # noqa: B036 - every ending is a verdict
         _remember_source(filename, code, first_line)
-        verdict = _classify(error, filename)
+        return _classify(error, filename)
     finally:
         restore_stdio()
-    # Threads the snippet started and left running (counted, not named: cheap on the
-    # common path where there are none).
-    leftover = max(0, threading.active_count() - threads_before)
-    if verdict is None and not leftover:
-        return _PASSED
-    verdict = verdict or {"category": "passed", "error": None, "suggestions": []}
-    verdict["leftover_threads"] = leftover
-    return json.dumps(verdict)
+    if tee is not None:
+        import _snipcheck_doctest as doctests
 
-
-_PASSED = json.dumps({"category": "passed", "error": None, "suggestions": []})
+        mismatch = doctests.compare_output(expected["text"], tee.kept.getvalue(), flags, expected["line"])
+        if mismatch is not None:
+            return mismatch
+    return _PASSED_VERDICT
 
 
 def _shift_lines(code, offset):
@@ -84,12 +220,18 @@ def _shift_lines(code, offset):
 
 def _remember_source(filename, code, first_line):
     """Lets tracebacks show the snippet's lines; done only when one is about to be shown."""
-    lines = ["\n"] * (first_line - 1) + code.splitlines(True)
-    linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+    prime_linecache(filename, "\n" * (first_line - 1) + code)
 
 
-def _classify(error, filename):
-    frames = traceback.extract_tb(error.__traceback__)
+def classify(error, filename, frames=None):
+    """The verdict on an exception raised by code compiled under `filename`; `frames`
+    replaces the traceback's own (doctest examples run under other file names)."""
+    return _classify(error, filename, frames)
+
+
+def _classify(error, filename, frames=None):
+    if frames is None:
+        frames = traceback.extract_tb(error.__traceback__)
     snippet_indexes = [i for i, f in enumerate(frames) if f.filename == filename]
     line = frames[snippet_indexes[-1]].lineno if snippet_indexes else None
     below_snippet = frames[snippet_indexes[-1] + 1 :] if snippet_indexes else frames
@@ -134,7 +276,7 @@ def _classify(error, filename):
     traceback_text = "Traceback (most recent call last):\n" + "".join(
         traceback.format_list(shown)
     ) + "".join(traceback.format_exception_only(type(error), error))
-    return _verdict(category, error, line, traceback_text=traceback_text, suggestions=suggestions)
+    return verdict(category, error, line, traceback_text=traceback_text, suggestions=suggestions)
 
 
 def _source_of(filename):
@@ -160,7 +302,10 @@ def _module_written_at(source, line, name):
     return None
 
 
-def _verdict(category, error, line, message=None, traceback_text=None, suggestions=()):
+def verdict(category, error=None, line=None, message=None, traceback_text=None, suggestions=()):
+    """A verdict as the Rust side reads it; without `error` a clean one."""
+    if error is None:
+        return {"category": category, "error": None, "suggestions": []}
     kind = type(error)
     name = kind.__qualname__ if kind.__module__ == "builtins" else kind.__module__ + "." + kind.__qualname__
     return {
@@ -173,6 +318,11 @@ def _verdict(category, error, line, message=None, traceback_text=None, suggestio
         },
         "suggestions": list(suggestions),
     }
+
+
+# The verdict of every snippet that ran to the end: shared, and encoded once.
+_PASSED_VERDICT = verdict("passed")
+_PASSED = json.dumps(_PASSED_VERDICT)
 
 
 def _safe_str(error):

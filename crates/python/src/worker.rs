@@ -142,5 +142,10 @@ fn load_runner(py: Python<'_>) -> Result<Py<PyModule>> {
     let code = CString::new(include_str!("runner.py"))?;
     let module = PyModule::from_code(py, &code, c"<snipcheck runner>", c"_snipcheck_runner")
         .map_err(|err| anyhow!("cannot load the snippet runner: {err}"))?;
+    // Output checks live beside it; it imports them by this name (after the runner, which
+    // they import in turn).
+    let code = CString::new(include_str!("doctest_runner.py"))?;
+    PyModule::from_code(py, &code, c"<snipcheck doctest>", c"_snipcheck_doctest")
+        .map_err(|err| anyhow!("cannot load the doctest runner: {err}"))?;
     Ok(module.unbind())
 }

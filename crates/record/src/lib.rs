@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A Python example pulled out of a document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snippet {
     /// Stable identifier: derived from the enclosing heading and an ordinal, so it survives
     /// edits elsewhere in the document.
@@ -26,6 +26,56 @@ pub struct Snippet {
     /// The heading or question the snippet sits under, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub section: Option<String>,
+    /// How the code is run: a script, or an interactive `>>>` session checked like doctest.
+    #[serde(default, skip_serializing_if = "SnippetKind::is_python")]
+    pub kind: SnippetKind,
+    /// Snippets with the same session run, in order, in one shared namespace (the cells of
+    /// a notebook, the doctest sessions of a document); without one a snippet runs alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The notebook cell the code is in, 1-based, counting every cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<u32>,
+    /// What the code must print, as the document shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_output: Option<ExpectedOutput>,
+    /// A Python source file whose module's globals the code starts with (docstring
+    /// examples see the names of their module, as doctest gives them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    /// A Python expression: when it is true in the snippet's namespace the snippet is
+    /// skipped (reST's `:skipif:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_if: Option<String>,
+    /// Doctest option directives that apply to the whole snippet (`+ELLIPSIS`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+}
+
+/// How a snippet's code is run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnippetKind {
+    /// A script, run as one module body.
+    #[default]
+    Python,
+    /// `>>>` examples, each run on its own and its output compared with the text that
+    /// follows it, with doctest's rules.
+    Doctest,
+}
+
+impl SnippetKind {
+    fn is_python(&self) -> bool {
+        *self == SnippetKind::Python
+    }
+}
+
+/// Output a snippet must print, and where the document shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedOutput {
+    pub text: String,
+    /// First line of the expected output in the document.
+    pub line: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -56,6 +106,8 @@ pub enum Category {
     DependencyError,
     /// Any other exception.
     Exception,
+    /// Ran, but printed something else than the document says it prints.
+    OutputMismatch,
     /// Stopped after the time limit.
     Timeout,
     /// The process running it died by a signal.
@@ -65,7 +117,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 11] = [
+    pub const ALL: [Category; 12] = [
         Category::Passed,
         Category::Skipped,
         Category::SyntaxError,
@@ -74,6 +126,7 @@ impl Category {
         Category::UndefinedName,
         Category::DependencyError,
         Category::Exception,
+        Category::OutputMismatch,
         Category::Timeout,
         Category::Crashed,
         Category::Exited,
@@ -90,6 +143,7 @@ impl Category {
             Category::UndefinedName => "undefined-name",
             Category::DependencyError => "dependency-error",
             Category::Exception => "exception",
+            Category::OutputMismatch => "output-mismatch",
             Category::Timeout => "timeout",
             Category::Crashed => "crashed",
             Category::Exited => "exited",
@@ -167,6 +221,18 @@ pub struct Outcome {
     /// Things worth knowing that did not change the verdict (processes left running...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// For doctest sessions: how many of the `>>>` examples ran, failed and were skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub examples: Option<ExampleCounts>,
+}
+
+/// Examples of a doctest session, counted as `python -m doctest` counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExampleCounts {
+    /// Examples run (not skipped).
+    pub tried: u32,
+    pub failed: u32,
+    pub skipped: u32,
 }
 
 impl Outcome {
@@ -181,6 +247,7 @@ impl Outcome {
             stdout: Captured::default(),
             stderr: Captured::default(),
             notes: Vec::new(),
+            examples: None,
         }
     }
 
@@ -441,7 +508,7 @@ mod tests {
                 line: 3,
                 end_line: 4,
                 code: "x = 1\n".into(),
-                section: None,
+                ..Snippet::default()
             },
             outcome: Outcome::clean(category, 1.5),
         }

@@ -15,6 +15,7 @@ fn snippet(id: &str, path: &str, line: u32, code: &str) -> Snippet {
         end_line: line + code.lines().count() as u32 - 1,
         code: code.into(),
         section: Some(format!("Section of {id}")),
+        ..Snippet::default()
     }
 }
 

@@ -80,8 +80,12 @@ pub fn extract_references(
         names.learn(list);
     }
     let prose = match doc.format {
-        Format::Text => prose::text(&doc.text, snippets),
+        // reST prose reads as plain text once the code blocks are left out.
+        Format::Text | Format::Rst => prose::text(&doc.text, snippets),
         Format::Markdown => prose::markdown(&doc.text),
+        // Not read for claims yet: HTML paragraphs, notebook Markdown cells and docstrings
+        // need their own prose readers.
+        Format::Html | Format::Notebook | Format::Python => prose::Prose::default(),
     };
     let reader = Reader {
         doc,

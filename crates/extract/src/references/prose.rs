@@ -334,7 +334,7 @@ mod tests {
             line: 4,
             end_line: 5,
             code: "import os\nx = 1\n".into(),
-            section: None,
+            ..Snippet::default()
         };
         let p = text(source, &[snippet]);
         let got: Vec<(&str, usize)> = p

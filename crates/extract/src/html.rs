@@ -1,0 +1,361 @@
+//! HTML: the examples of a published page, in `<pre>` blocks (with or without a `<code>`
+//! inside, with highlighter markup such as nested `<span>`s), found with html5ever's
+//! spec-compliant tokenizer so that entities, comments, `<script>` bodies and odd markup
+//! read exactly as a browser reads them.
+//!
+//! The language comes from the classes of the `<code>`, the `<pre>` or an enclosing
+//! `<div>` (`language-python`, `highlight-python`, `sourceCode python`, `lang-py`...).
+//! An untagged `<pre>` is taken when it is a `>>>` session or reads as Python as a whole
+//! (the plain-text rules); one tagged with another language never is. Lines are lines of
+//! the HTML source.
+
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use html5ever::Attribute;
+use snipcheck_record::Diagnostic;
+
+use crate::doctest;
+use crate::ids::Item;
+use crate::output;
+use crate::text;
+use crate::Lang;
+
+/// Scans an HTML document for headings and Python blocks.
+pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
+    let sink = Sink {
+        state: RefCell::new(State {
+            path: path.to_string(),
+            line: 1,
+            ..State::default()
+        }),
+    };
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(text));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    let mut state = tokenizer.sink.state.into_inner();
+    state.finish_pre();
+    (state.items, state.diagnostics)
+}
+
+#[derive(Default)]
+struct State {
+    path: String,
+    items: Vec<Item>,
+    diagnostics: Vec<Diagnostic>,
+    /// The source line the tokenizer is at: set from each tag (tags are reported at
+    /// their closing `>`), then advanced by the newlines of the text that follows.
+    line: u32,
+    /// Languages of the open `<div>`s, innermost last.
+    divs: Vec<Option<Lang>>,
+    heading: Option<(String, String)>,
+    pre: Option<Pre>,
+    /// The last block was a Python example (an output block may follow it).
+    after_example: bool,
+}
+
+/// A `<pre>` being collected.
+struct Pre {
+    lang: Option<Lang>,
+    text: String,
+    /// Source line of each line of `text`.
+    lines: Vec<u32>,
+    /// Nested `<pre>`s (invalid, but possible) close before this one.
+    depth: usize,
+}
+
+struct Sink {
+    state: RefCell<State>,
+}
+
+impl TokenSink for Sink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, line_number: u64) -> TokenSinkResult<()> {
+        let mut state = self.state.borrow_mut();
+        let line = u32::try_from(line_number).unwrap_or(u32::MAX);
+        match token {
+            Token::CharacterTokens(t) => state.text(&t),
+            Token::TagToken(tag) => {
+                state.line = line;
+                return state.tag(&tag);
+            }
+            Token::CommentToken(_) | Token::DoctypeToken(_) => state.line = line,
+            Token::EOFToken => state.finish_pre(),
+            Token::NullCharacterToken | Token::ParseError(_) => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+impl State {
+    fn text(&mut self, text: &str) {
+        for c in text.chars() {
+            if let Some(pre) = self.pre.as_mut() {
+                if pre.lines.is_empty() {
+                    pre.lines.push(self.line);
+                }
+                pre.text.push(c);
+                if c == '\n' {
+                    pre.lines.push(self.line + 1);
+                }
+            } else if let Some((_, heading)) = self.heading.as_mut() {
+                heading.push(c);
+            }
+            if c == '\n' {
+                self.line += 1;
+            }
+        }
+    }
+
+    fn tag(&mut self, tag: &Tag) -> TokenSinkResult<()> {
+        let name: &str = &tag.name;
+        let start = tag.kind == TagKind::StartTag;
+        match (name, start) {
+            ("pre", true) => match self.pre.as_mut() {
+                Some(pre) => pre.depth += 1,
+                None => {
+                    let lang =
+                        lang_of(&tag.attrs).or_else(|| self.divs.iter().rev().find_map(|l| *l));
+                    self.pre = Some(Pre {
+                        lang,
+                        text: String::new(),
+                        lines: Vec::new(),
+                        depth: 0,
+                    });
+                }
+            },
+            ("pre", false) => match self.pre.as_mut() {
+                Some(pre) if pre.depth > 0 => pre.depth -= 1,
+                _ => self.finish_pre(),
+            },
+            ("code", true) => {
+                if let Some(pre) = self.pre.as_mut() {
+                    // The innermost class wins: `<pre class="highlight"><code class=
+                    // "language-python">`.
+                    if let Some(lang) = lang_of(&tag.attrs) {
+                        pre.lang = Some(lang);
+                    }
+                }
+            }
+            ("br", _) if self.pre.is_some() => self.text("\n"),
+            ("div", true) => self.divs.push(lang_of(&tag.attrs)),
+            ("div", false) => {
+                self.divs.pop();
+            }
+            ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", true) if self.pre.is_none() => {
+                self.heading = Some((name.to_string(), String::new()));
+            }
+            ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", false)
+                if self.heading.as_ref().is_some_and(|(h, _)| h == name) =>
+            {
+                let text = self.heading.take().map(|(_, t)| heading_text(&t));
+                if let Some(text) = text.filter(|t| !t.is_empty()) {
+                    self.items.push(Item::Heading(text));
+                }
+            }
+            // Elements whose content is not markup: tell the tokenizer, as a browser's
+            // tree builder does, so that `<pre>` inside a script is not a block.
+            ("script", true) => return TokenSinkResult::RawData(RawKind::ScriptData),
+            ("style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript", true) => {
+                return TokenSinkResult::RawData(RawKind::Rawtext)
+            }
+            ("textarea" | "title", true) => return TokenSinkResult::RawData(RawKind::Rcdata),
+            ("plaintext", true) => return TokenSinkResult::Plaintext,
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+
+    /// Turns the `<pre>` being collected (if any) into an example or an output block.
+    fn finish_pre(&mut self) {
+        let Some(pre) = self.pre.take() else {
+            return;
+        };
+        let lines: Vec<&str> = pre.text.split('\n').collect();
+        let Some(first) = lines.iter().position(|l| !l.trim().is_empty()) else {
+            return;
+        };
+        let last = lines
+            .iter()
+            .rposition(|l| !l.trim().is_empty())
+            .unwrap_or(first);
+        let body = &lines[first..=last];
+        let (line, end_line) = (pre.lines[first], pre.lines[last]);
+        let code = doctest::dedent(body);
+        let session = doctest::is_session(&code);
+        let follows_example = std::mem::take(&mut self.after_example);
+        let item = match pre.lang {
+            Some(Lang::Output) => {
+                output::attach(
+                    &mut self.items,
+                    follows_example,
+                    code,
+                    line,
+                    &self.path,
+                    &mut self.diagnostics,
+                );
+                return;
+            }
+            Some(Lang::Other) => None,
+            Some(Lang::Console) | None if session => Some(Item::Code {
+                line,
+                end_line,
+                code,
+                meta: doctest::session_meta(),
+            }),
+            Some(Lang::Console) => None,
+            Some(Lang::Python) => Some(Item::code(line, end_line, code)),
+            // Untagged: only when the plain-text rules read the whole block as one example.
+            None if text::whole_code(&code) => Some(Item::code(line, end_line, code)),
+            None => None,
+        };
+        if let Some(item) = item {
+            self.after_example = matches!(&item, Item::Code { meta, .. } if meta.session.is_none());
+            self.items.push(item);
+        }
+    }
+}
+
+/// Heading text as shown: whitespace collapsed, permalink marks (`¶`, `#`) dropped.
+fn heading_text(raw: &str) -> String {
+    let words: Vec<&str> = raw.split_whitespace().collect();
+    let text = words.join(" ");
+    text.trim_end_matches(['\u{b6}', '#', ' ', '\u{1f517}'])
+        .to_string()
+}
+
+/// The language named by an element's `class` (or `data-lang`) attribute.
+fn lang_of(attrs: &[Attribute]) -> Option<Lang> {
+    let value = |name: &str| {
+        attrs
+            .iter()
+            .find(|a| &*a.name.local == name)
+            .map(|a| a.value.to_string())
+    };
+    if let Some(lang) = value("data-lang").or_else(|| value("data-language")) {
+        if let Some(l) = Lang::from_name(&lang) {
+            return Some(l);
+        }
+    }
+    let classes = value("class")?;
+    let mut found = None;
+    for class in classes.split_whitespace() {
+        let class = class.trim_end_matches(';').to_ascii_lowercase();
+        if class == "output" || class.ends_with("-output") {
+            return Some(Lang::Output);
+        }
+        let named = CLASS_PREFIXES.iter().find_map(|p| class.strip_prefix(p));
+        match (Lang::from_name(named.unwrap_or(&class)), named) {
+            (Some(lang), _) => found = Some(lang),
+            // `language-bash`, `highlight-none`; but `highlight-default` decides nothing.
+            (None, Some(other)) if !other.is_empty() && other != "default" => {
+                found = found.or(Some(Lang::Other));
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Class prefixes highlighters put before a language name (longest first).
+const CLASS_PREFIXES: &[&str] = &[
+    "highlight-source-",
+    "highlight-",
+    "language-",
+    "lang-",
+    "brush:",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snippets(html: &str) -> Vec<(u32, u32, String)> {
+        Item::codes(scan(html, "t.html").0)
+    }
+
+    #[test]
+    fn highlighted_blocks_and_entities() {
+        let html = "<h2>Use it</h2>\n<div class=\"highlight-python notranslate\"><div class=\"highlight\"><pre><span></span><span class=\"kn\">import</span> <span class=\"nn\">os</span>\n<span class=\"k\">if</span> <span class=\"mi\">1</span> &lt; 2 &amp;&amp; &#8217;x&#x2019;:\n    <span class=\"nb\">print</span>()\n</pre></div></div>\n";
+        assert_eq!(
+            snippets(html),
+            [(
+                2,
+                4,
+                "import os\nif 1 < 2 && \u{2019}x\u{2019}:\n    print()\n".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn leading_newline_and_code_class() {
+        let html = "<p>Intro</p>\n<pre class=\"highlight\"><code class=\"language-python\">\nx = 1\n\ny = 2\n</code></pre>\n<pre><code class=\"language-bash\">pip install x</code></pre>\n";
+        assert_eq!(snippets(html), [(3, 5, "x = 1\n\ny = 2\n".to_string())]);
+    }
+
+    #[test]
+    fn untagged_pre_must_read_as_python() {
+        let html = "<pre>\nimport os\nprint(os.sep)\n</pre>\n<pre>\nThis is prose in a pre.\n</pre>\n<pre>\n&gt;&gt;&gt; 1 + 1\n2\n</pre>\n";
+        let got = snippets(html);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], (2, 3, "import os\nprint(os.sep)\n".to_string()));
+        assert_eq!(got[1], (9, 10, ">>> 1 + 1\n2\n".to_string()));
+        let (items, _) = scan(html, "t.html");
+        let Item::Code { meta, .. } = &items[1] else {
+            unreachable!()
+        };
+        assert_eq!(meta.session.as_deref(), Some("doctest"));
+    }
+
+    #[test]
+    fn script_bodies_and_comments_are_not_blocks() {
+        let html = "<script>var s = '<pre class=\"language-python\">x = 1</pre>';</script>\n<!-- <pre class=\"language-python\">y = 2</pre> -->\n<textarea><pre>z = 3</pre></textarea>\n<pre class=\"language-python\">w = 4</pre>\n";
+        assert_eq!(snippets(html), [(4, 4, "w = 4\n".to_string())]);
+    }
+
+    #[test]
+    fn headings_and_output_blocks() {
+        let html = "<h1>Guide</h1>\n<h3 id=\"q\">Q3. How\n  <em>now</em>?<a class=\"headerlink\" href=\"#q\">\u{b6}</a></h3>\n<pre class=\"language-python\">print(1)</pre>\n<pre class=\"output\">1</pre>\n<pre class=\"output\">2</pre>\n";
+        let (items, diagnostics) = scan(html, "t.html");
+        assert_eq!(items[0], Item::Heading("Guide".into()));
+        assert_eq!(items[1], Item::Heading("Q3. How now?".into()));
+        let Item::Code { meta, line, .. } = &items[2] else {
+            unreachable!()
+        };
+        assert_eq!(*line, 4);
+        let expected = meta.expected_output.as_ref().unwrap();
+        assert_eq!((expected.text.as_str(), expected.line), ("1\n", 5));
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].line, Some(6));
+    }
+
+    #[test]
+    fn crlf_and_unterminated_pre() {
+        let html = "<h2>T</h2>\r\n<pre class=\"python\">\r\na = 1\r\nb = 2\r\n";
+        assert_eq!(snippets(html), [(3, 4, "a = 1\nb = 2\n".to_string())]);
+    }
+
+    #[test]
+    fn hostile_markup_does_not_panic() {
+        for html in [
+            "",
+            "<pre",
+            "<pre>",
+            "</pre></pre><pre><pre>x = 1</pre>",
+            "<h2><pre>x = 1</pre></h2>",
+            "<div></div></div></div><pre class='language-python'>y = 2</pre>",
+            "&#0; &#xFFFFFFFF; &bogus;",
+            "<plaintext><pre>",
+            "\u{feff}<pre class=python>\0</pre>",
+        ] {
+            let _ = scan(html, "t.html");
+        }
+    }
+}
