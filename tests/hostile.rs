@@ -1,12 +1,10 @@
 //! Hostile snippets: each misbehaviour becomes a verdict of its own, and nothing a snippet
 //! does can stop the run, hide another result, or read the caller's secrets.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{
-    cache_dir, command_in, json_record, record, root, snipcheck, stable_settings, stderr,
-};
+use crate::support::{command_in, json_record, record, root, snipcheck, stable_settings, stderr};
 
 /// One line per snippet: what the tests assert and the snapshot shows.
 fn verdict_table(record: &serde_json::Value) -> String {
@@ -137,27 +135,25 @@ fn interrupt_keeps_finished_verdicts_and_writes_the_record() {
     )
     .unwrap();
     let report = dir.path().join("record.json");
-    let child = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
-        .args([
+    let child = command_in(
+        &root(),
+        &[
             "check",
             doc.to_str().unwrap(),
             "--config",
             "fixtures/check/snipcheck.yaml",
-        ])
-        .args([
             "--timeout",
             "60",
             "--format",
             "json",
             "-o",
             report.to_str().unwrap(),
-        ])
-        .current_dir(root())
-        .env("SNIPCHECK_CACHE_DIR", cache_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     // Long enough for the fast snippet to finish and the slow one to start.
     std::thread::sleep(Duration::from_secs(3));
     // SAFETY: signalling the child process we started.

@@ -6,6 +6,7 @@ mod agreement;
 mod bad_input;
 mod check;
 mod formats;
+mod gate;
 mod guide;
 mod hostile;
 mod references;

@@ -29,6 +29,9 @@ pub fn command_in(dir: &Path, args: &[&str]) -> Command {
         .args(args)
         .current_dir(dir)
         .env("SNIPCHECK_CACHE_DIR", cache_dir())
+        // Every test runs its snippets: a remembered verdict would let it pass without
+        // exercising anything. The cache's own tests remove this.
+        .env("SNIPCHECK_NO_CACHE", "1")
         .env_remove("NO_COLOR");
     command
 }

@@ -23,6 +23,12 @@ pub struct Cli {
 pub enum Command {
     /// Check the Python examples in documents.
     Check(CheckArgs),
+    /// Write the last check's results into the committed record (snipcheck.record.yaml).
+    Accept(AcceptArgs),
+    /// Check again whenever a document, the config or a fixture changes.
+    Watch(CheckArgs),
+    /// Show the configuration file's schema.
+    Config(ConfigArgs),
     /// Internal: a worker process that runs snippets (started by `check`).
     #[command(name = "__worker", hide = true)]
     Worker(WorkerArgs),
@@ -77,9 +83,49 @@ pub struct CheckArgs {
     /// Show captured output and tracebacks.
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Run every snippet, even those whose verdict the result cache remembers.
+    #[arg(
+        long,
+        env = "SNIPCHECK_NO_CACHE",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub no_cache: bool,
+
+    /// Check only this snippet: its id, or PATH:LINE of any of its lines (repeatable).
+    #[arg(long, value_name = "ID|PATH:LINE")]
+    pub select: Vec<String>,
+
+    /// Check only the documents git sees changed since this revision (and new ones).
+    #[arg(long, value_name = "REV")]
+    pub changed_since: Option<String>,
+
+    /// Also write the results into the committed record (as `snipcheck accept` does).
+    #[arg(long)]
+    pub update: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// Config file. Default: ./snipcheck.yaml, else ./snippets/snipcheck.yaml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Where the last run was kept. Default: .snipcheck at the repository root.
+    #[arg(long, value_name = "DIR", env = "SNIPCHECK_CACHE_DIR")]
+    pub cache_dir: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the JSON Schema of snipcheck.yaml.
+    #[arg(long)]
+    pub schema: bool,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum IsolateArg {
     Document,

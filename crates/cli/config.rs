@@ -5,7 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::Deserialize;
+
+/// What `snipcheck config` prints without `--schema`.
+pub const DOCUMENTATION: &str = "snipcheck.yaml configures a check; every key is optional.\n\
+The README's \"Configuration\" section describes each key; `snipcheck config --schema` prints the\n\
+JSON Schema (for editors and validation). A wrong key or type is reported with its line and column.";
 
 /// File names looked for when `--config` is not given, in this order.
 pub const DEFAULT_LOCATIONS: [&str; 2] = ["snipcheck.yaml", "snippets/snipcheck.yaml"];
@@ -13,7 +19,7 @@ pub const DEFAULT_LOCATIONS: [&str; 2] = ["snipcheck.yaml", "snippets/snipcheck.
 /// Per-snippet time limit when neither the config nor the command line sets one.
 pub const DEFAULT_TIMEOUT_S: f64 = 60.0;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Documents or folders to check.
@@ -27,6 +33,8 @@ pub struct Config {
     pub jobs: Option<usize>,
     /// Where environments are cached.
     pub cache_dir: Option<PathBuf>,
+    /// The committed record of known results; default `snipcheck.record.yaml` beside this file.
+    pub record: Option<PathBuf>,
     /// A fresh process per `document` (default) or per `snippet`.
     pub isolate: Option<crate::args::IsolateArg>,
     #[serde(default)]
@@ -37,7 +45,7 @@ pub struct Config {
 }
 
 /// What snippets may do. Defaults protect: no network, capped memory and files.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct SandboxConfig {
     /// Let snippets reach the network.
@@ -80,7 +88,7 @@ impl SandboxConfig {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PythonConfig {
     /// A pip requirements file the environment is built from.
@@ -193,6 +201,12 @@ fn join_clean(base: &Path, path: &Path) -> PathBuf {
     } else {
         base.join(path)
     }
+}
+
+/// The JSON Schema of `snipcheck.yaml`, as `snipcheck config --schema` prints it.
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Config);
+    serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"
 }
 
 #[cfg(test)]

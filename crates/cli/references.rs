@@ -14,7 +14,7 @@ use snipcheck_record::{
 pub const DEFAULT_INDEX_BUDGET_S: f64 = 60.0;
 
 /// The `references:` section of `snipcheck.yaml`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReferencesConfig {
     /// Check the API names in the prose (default true).
@@ -29,9 +29,20 @@ pub struct ReferencesConfig {
     #[serde(default)]
     pub ignore: Vec<String>,
     /// Severity of a bare name that does not resolve (default `warning`).
+    #[schemars(with = "Option<SeverityName>")]
     pub bare: Option<Severity>,
     /// Seconds allowed for walking a library's modules to index it (default 60).
     pub index_budget: Option<f64>,
+}
+
+/// The severities as the config spells them, for its schema.
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)] // only described, never built
+enum SeverityName {
+    Info,
+    Warning,
+    Error,
 }
 
 impl ReferencesConfig {

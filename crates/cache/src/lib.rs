@@ -48,12 +48,27 @@ pub fn key(parts: &KeyParts<'_>) -> String {
     field(parts.markers.as_bytes());
     field(parts.environment.as_bytes());
     field(parts.settings.as_bytes());
+    short_hex(hasher)
+}
+
+/// The first 16 bytes of a digest, in hex: plenty to tell cache entries apart.
+fn short_hex(hasher: Sha256) -> String {
     hasher
         .finalize()
         .iter()
         .take(16)
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The key of any other answer: what was asked (as JSON) in which environment.
+pub fn value_key(question: &serde_json::Value, environment: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(CACHE_VERSION.to_le_bytes());
+    hasher.update(environment.as_bytes());
+    hasher.update([0]);
+    hasher.update(question.to_string().as_bytes());
+    short_hex(hasher)
 }
 
 /// A verdict stored with its lines relative to the snippet's first line.
@@ -68,6 +83,9 @@ struct Entry {
 struct Stored {
     version: u32,
     entries: HashMap<String, Entry>,
+    /// Other remembered answers (the resolution of prose references), as their JSON.
+    #[serde(default)]
+    values: HashMap<String, serde_json::Value>,
 }
 
 /// The verdicts of earlier runs, in one file under the cache folder.
@@ -120,6 +138,16 @@ impl ResultCache {
                 outcome: outcome.clone(),
             },
         );
+        self.changed = true;
+    }
+
+    /// Another remembered answer, by a key the caller built with [`value_key`].
+    pub fn get_value(&self, key: &str) -> Option<&serde_json::Value> {
+        self.stored.values.get(key)
+    }
+
+    pub fn put_value(&mut self, key: String, value: serde_json::Value) {
+        self.stored.values.insert(key, value);
         self.changed = true;
     }
 

@@ -5,7 +5,9 @@
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
-use snipcheck_record::{Record, Reference, Severity, SnippetRecord, Status};
+use snipcheck_record::{
+    BaselineReport, ChangeKind, Record, Reference, Severity, SnippetRecord, Status,
+};
 
 use crate::facts;
 
@@ -93,7 +95,58 @@ pub fn render_human(record: &Record, options: &HumanOptions) -> String {
         }
     }
     write_summary(&mut out, record, &p);
+    if let Some(baseline) = &record.baseline {
+        write_baseline(&mut out, baseline, &p);
+    }
     out
+}
+
+/// How the run differs from the committed record, and what to do about it.
+fn write_baseline(out: &mut String, baseline: &BaselineReport, p: &Palette) {
+    let matters = baseline
+        .changes
+        .iter()
+        .filter(|c| c.kind.fails_check())
+        .count();
+    let _ = writeln!(
+        out,
+        "\ncompared with the record {}: {} change{} that matter{}, {} known failure{} unchanged",
+        baseline.record,
+        matters,
+        facts::plural(matters as u32),
+        if matters == 1 { "s" } else { "" },
+        baseline.known_failures,
+        facts::plural(baseline.known_failures),
+    );
+    for change in &baseline.changes {
+        let (style, label) = match change.kind {
+            ChangeKind::NewFailure => (p.error, "new failure"),
+            ChangeKind::ChangedReason => (p.error, "changed reason"),
+            ChangeKind::NowPasses => (p.ok, "now passes"),
+            ChangeKind::NewUnresolvedReference => (p.error, "new wrong claim"),
+            ChangeKind::ReferenceNowResolved => (p.ok, "claim now resolves"),
+            ChangeKind::Removed => (p.note, "removed"),
+        };
+        let was = change.was.as_deref().unwrap_or("not in the record");
+        let now = change.now.as_deref().unwrap_or("gone");
+        let _ = writeln!(
+            out,
+            "  {style}{label:<18}{style:#} {}:{} {} (was {was}, now {now})",
+            change.path, change.line, change.id
+        );
+    }
+    if baseline.changes.iter().any(|c| {
+        matches!(
+            c.kind,
+            ChangeKind::NowPasses | ChangeKind::ReferenceNowResolved | ChangeKind::Removed
+        )
+    }) {
+        let _ = writeln!(
+            out,
+            "  {}help{:#}: if these changes are intended, run `snipcheck accept` to update the record",
+            p.help, p.help
+        );
+    }
 }
 
 fn write_success(
