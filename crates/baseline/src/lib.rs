@@ -203,7 +203,7 @@ impl Baseline {
             }
         }
         if scope.snippets.is_none() {
-            compare_references(self, record, &key, &mut changes);
+            compare_references(self, record, scope, &key, &mut changes);
         }
         changes.sort_by(|a, b| (&a.path, a.line, a.kind).cmp(&(&b.path, b.line, b.kind)));
         BaselineReport {
@@ -214,40 +214,70 @@ impl Baseline {
     }
 }
 
+/// Matches the run's wrong claims with the recorded ones by their text, the same line first
+/// and then in order: ids number claims of the same name, and fixing the first one would
+/// renumber the rest.
 fn compare_references(
     baseline: &Baseline,
     record: &Record,
+    scope: &Scope,
     key: &impl Fn(&str) -> String,
     changes: &mut Vec<Change>,
 ) {
-    for reference in &record.references {
-        let document = key(&reference.path);
-        let known = baseline
+    for document in &scope.documents {
+        let recorded: Vec<(&String, &KnownReference)> = baseline
             .references
-            .get(&document)
-            .and_then(|r| r.get(&reference.id));
-        let kind = match (known, is_unresolved(reference)) {
-            (None, true) if reference.severity == snipcheck_record::Severity::Error => {
-                Some(ChangeKind::NewUnresolvedReference)
+            .get(document)
+            .map(|known| known.iter().collect())
+            .unwrap_or_default();
+        let found: Vec<&Reference> = record
+            .references
+            .iter()
+            .filter(|r| is_unresolved(r) && key(&r.path) == *document)
+            .collect();
+        let mut matched_recorded = vec![false; recorded.len()];
+        let mut matched_found = vec![false; found.len()];
+        for same_line in [true, false] {
+            for (f, reference) in found.iter().enumerate() {
+                if matched_found[f] {
+                    continue;
+                }
+                let partner = recorded.iter().enumerate().position(|(r, (_, known))| {
+                    !matched_recorded[r]
+                        && known.text == reference.text
+                        && (!same_line || known.line == reference.line)
+                });
+                if let Some(r) = partner {
+                    matched_recorded[r] = true;
+                    matched_found[f] = true;
+                }
             }
-            (Some(_), false) if reference.status == ReferenceStatus::Resolved => {
-                Some(ChangeKind::ReferenceNowResolved)
-            }
-            _ => None,
-        };
-        if let Some(kind) = kind {
+        }
+        for ((id, known), _) in recorded.iter().zip(&matched_recorded).filter(|(_, m)| !**m) {
             changes.push(Change {
-                kind,
-                path: reference.path.clone(),
-                id: reference.id.clone(),
-                line: reference.line,
-                was: known.map(|k| format!("`{}` {}", k.text, status_name(k.status))),
-                now: Some(format!(
-                    "`{}` {}",
-                    reference.text,
-                    status_name(reference.status)
-                )),
+                kind: ChangeKind::ReferenceNowResolved,
+                path: document.clone(),
+                id: (*id).clone(),
+                line: known.line,
+                was: Some(format!("`{}` {}", known.text, status_name(known.status))),
+                now: Some("no longer a wrong claim (fixed or removed)".into()),
             });
+        }
+        for (reference, _) in found.iter().zip(&matched_found).filter(|(_, m)| !**m) {
+            if reference.severity == snipcheck_record::Severity::Error {
+                changes.push(Change {
+                    kind: ChangeKind::NewUnresolvedReference,
+                    path: reference.path.clone(),
+                    id: reference.id.clone(),
+                    line: reference.line,
+                    was: None,
+                    now: Some(format!(
+                        "`{}` {}",
+                        reference.text,
+                        status_name(reference.status)
+                    )),
+                });
+            }
         }
     }
 }
@@ -419,6 +449,50 @@ mod tests {
         let known = &baseline.snippets["guide.md"];
         assert_eq!(known["a"].status, Status::Passed);
         assert_eq!(known["b"].category, Category::UndefinedName, "untouched");
+    }
+
+    fn wrong_claim(id: &str, line: u32) -> Reference {
+        Reference {
+            id: id.into(),
+            path: "docs/guide.md".into(),
+            line,
+            column: 5,
+            text: "Imputer".into(),
+            library: Some("sklearn".into()),
+            name: "Imputer".into(),
+            kind: snipcheck_record::ReferenceKind::Class,
+            status: ReferenceStatus::Unresolved,
+            severity: snipcheck_record::Severity::Error,
+            resolved: None,
+            suggestions: vec![],
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn fixing_one_of_several_claims_names_the_fixed_one() {
+        let mut run = record(vec![]);
+        run.references = vec![
+            wrong_claim("imputer", 29),
+            wrong_claim("imputer-2", 161),
+            wrong_claim("imputer-3", 261),
+        ];
+        let baseline = accepted(&run);
+        // The first is fixed: the others are renumbered but still known.
+        run.references = vec![wrong_claim("imputer", 161), wrong_claim("imputer-2", 261)];
+        let report = baseline.compare(&run, &whole_document(), "record.yaml", key);
+        let found: Vec<(ChangeKind, u32)> =
+            report.changes.iter().map(|c| (c.kind, c.line)).collect();
+        assert_eq!(found, vec![(ChangeKind::ReferenceNowResolved, 29)]);
+        // A new wrong claim is a change that fails the check.
+        run.references.push(wrong_claim("imputer-3", 300));
+        run.references.push(wrong_claim("imputer-4", 301));
+        let report = baseline.compare(&run, &whole_document(), "record.yaml", key);
+        assert!(report
+            .changes
+            .iter()
+            .any(|c| c.kind == ChangeKind::NewUnresolvedReference));
+        assert!(report.fails_check());
     }
 
     #[test]

@@ -124,7 +124,7 @@ fn write_baseline(out: &mut String, baseline: &BaselineReport, p: &Palette) {
             ChangeKind::ChangedReason => (p.error, "changed reason"),
             ChangeKind::NowPasses => (p.ok, "now passes"),
             ChangeKind::NewUnresolvedReference => (p.error, "new wrong claim"),
-            ChangeKind::ReferenceNowResolved => (p.ok, "claim now resolves"),
+            ChangeKind::ReferenceNowResolved => (p.ok, "claim fixed"),
             ChangeKind::Removed => (p.note, "removed"),
         };
         let was = change.was.as_deref().unwrap_or("not in the record");
