@@ -199,7 +199,7 @@ def snipcheck_info(binary: Path) -> dict:
                                text=True).stdout.strip()
         commit += "+changes" if dirty else ""
     return {"version": version, "commit": commit or str(binary), "path": str(binary),
-            "isolate": "--isolate" in help_text}
+            "isolate": "--isolate" in help_text, "no_cache": "--no-cache" in help_text}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,6 +350,9 @@ def prepare(tool: str, corpus: Path, workdir: Path, ctx: dict) -> tuple[list[str
         argv += ["--python-env", str(venv), "--format", "json", "-o", "record.json", "-q"]
         if ctx["snipcheck"]["isolate"]:
             argv += ["--isolate", isolate]
+        # Every repetition runs every snippet: remembered verdicts would measure the cache.
+        if ctx["snipcheck"].get("no_cache"):
+            argv += ["--no-cache"]
         return argv + [str(corpus)], workdir
     shutil.copytree(corpus, workdir, dirs_exist_ok=True)
     (workdir / "pytest.ini").write_text("[pytest]\n")
