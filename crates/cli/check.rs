@@ -14,6 +14,7 @@ use snipcheck_report::{Format, HumanOptions};
 use crate::args::{CheckArgs, IsolateArg};
 use crate::config::{self, LoadedConfig, DEFAULT_TIMEOUT_S};
 use crate::exit;
+use crate::fixtures;
 use crate::progress::ProgressBar;
 use crate::references;
 
@@ -39,6 +40,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
         diagnostics.extend(extraction.diagnostics);
         snippets.push(extraction.snippets);
     }
+    let fixtures = fixtures::prepare(&loaded, args.no_fixtures, &mut snippets, &mut diagnostics)?;
 
     let (found, queries) = references::extract(&documents, &snippets, &loaded.config.references);
 
@@ -76,6 +78,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
             .map(|s| DocumentJob {
                 snippets: s.clone(),
                 timeout_s,
+                fixtures: fixtures.for_document(s),
             })
             .collect();
         let interactive = std::io::stderr().is_terminal();
@@ -124,6 +127,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
                 );
             }
         }
+        fixtures.suggest(&mut records);
         let asked = references::missing_names(&records);
         if !asked.is_empty() && !interrupted {
             let queries: Vec<_> = asked.iter().map(|(_, q)| q.clone()).collect();

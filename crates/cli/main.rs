@@ -7,6 +7,7 @@ mod args;
 mod check;
 mod config;
 mod exit;
+mod fixtures;
 mod progress;
 mod references;
 

@@ -33,6 +33,18 @@ _START_DIR = os.getcwd()
 _sessions = {}
 # Module source path -> the imported module, or the exception its import raised.
 _modules = {}
+# Fixture name -> {"name", "path", "code"}, as the job gives them.
+_fixtures = {}
+# Fixture name -> its compiled code, or the SyntaxError compiling it raised.
+_compiled_fixtures = {}
+
+
+def define_fixtures(fixtures_json):
+    """Makes the job's setup fixtures known to this child (compiled when first used)."""
+    _fixtures.clear()
+    _compiled_fixtures.clear()
+    for fixture in json.loads(fixtures_json):
+        _fixtures[fixture["name"]] = fixture
 
 
 def run_snippet(snippet_json):
@@ -53,9 +65,11 @@ def _run_snippet(snippet):
     import _snipcheck_doctest as doctests
 
     filename, code, first_line = snippet["path"], snippet["code"], snippet["line"]
+    if "skip" in snippet:
+        return verdict("skipped")
     namespace = _namespace(snippet)
     if not isinstance(namespace, dict):
-        return namespace  # the verdict on a module that does not import
+        return namespace  # the verdict on a module or a fixture that fails
     try:
         flags = doctests.option_flags(snippet.get("options", []))
     except ValueError as error:
@@ -90,9 +104,53 @@ def _namespace(snippet):
         namespace = module.__dict__.copy()
     else:
         namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": snippet["path"]}
+    # Fixtures run once per namespace: a session's later snippets keep what they changed.
+    for name in snippet.get("fixtures", ()):
+        failed = _apply_fixture(name, namespace)
+        if failed is not None:
+            return failed
     if session:
         _sessions[session] = namespace
     return namespace
+
+
+def _apply_fixture(name, namespace):
+    """Runs a setup fixture in `namespace`; the verdict when it fails, which names the
+    fixture's file and line rather than blaming the snippet."""
+    fixture = _fixtures.get(name)
+    if fixture is None:
+        return verdict("exception", LookupError(name), message="the fixture `{}` is not defined".format(name))
+    path = fixture["path"]
+    compiled = _compiled_fixtures.get(name)
+    if compiled is None:
+        try:
+            compiled = compile(fixture["code"], path, "exec", dont_inherit=True)
+        except SyntaxError as error:
+            compiled = error
+        _compiled_fixtures[name] = compiled
+    if isinstance(compiled, SyntaxError):
+        return verdict(
+            "exception",
+            compiled,
+            message="the fixture `{}` does not parse: {}:{}: {}".format(name, path, compiled.lineno, compiled.msg),
+            traceback_text="".join(traceback.format_exception_only(compiled)),
+        )
+    try:
+        exec(compiled, namespace)
+    except BaseException as error:  # noqa: B036 - a broken fixture is a verdict
+        prime_linecache(path, fixture["code"])
+        result = _classify(error, path)
+        line = result["error"]["line"]
+        where = "{}:{}".format(path, line) if line else path
+        result["category"] = "exception"
+        result["error"]["message"] = "the fixture `{}` failed at {}: {}: {}".format(
+            name, where, result["error"]["type"], _safe_str(error)
+        )
+        # Not a line of the snippet's document.
+        result["error"]["line"] = None
+        result["suggestions"] = []
+        return result
+    return None
 
 
 def _import_module(path):
