@@ -8,6 +8,7 @@ mod check;
 mod formats;
 mod guide;
 mod hostile;
+mod markers;
 mod references;
 mod reports;
 mod support;

@@ -40,7 +40,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
         diagnostics.extend(extraction.diagnostics);
         snippets.push(extraction.snippets);
     }
-    let fixtures = fixtures::prepare(&loaded, args.no_fixtures, &mut snippets, &mut diagnostics)?;
+    let fixtures = fixtures::prepare(&loaded, args, &mut snippets, &mut diagnostics)?;
 
     let (found, queries) = references::extract(&documents, &snippets, &loaded.config.references);
 

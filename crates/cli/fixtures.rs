@@ -11,6 +11,7 @@ use snipcheck_extract::{defined_names, Format, Markers};
 use snipcheck_python::Fixture;
 use snipcheck_record::{Category, Diagnostic, Severity, Snippet, SnippetRecord, Status};
 
+use crate::args::CheckArgs;
 use crate::config::LoadedConfig;
 
 /// A `fixtures:` entry of `snipcheck.yaml`.
@@ -108,14 +109,18 @@ pub struct Fixtures {
 
 /// Applies the config's `snippets:` markers and `fixtures:` to the extracted snippets
 /// (`--no-fixtures`: none at all) and loads the fixtures' code. Problems with a marker or
-/// an entry become error diagnostics; an unreadable fixture file stops the run.
+/// an entry become error diagnostics; an unreadable fixture file stops the run. An id no
+/// snippet has is an error only when the config's own documents are checked: with paths
+/// on the command line the entry may be for a document left out.
 pub fn prepare(
     loaded: &LoadedConfig,
-    no_fixtures: bool,
+    args: &CheckArgs,
     snippets: &mut [Vec<Snippet>],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Fixtures> {
     let config = &loaded.config;
+    let no_fixtures = args.no_fixtures;
+    let every_document = args.paths.is_empty();
     let text = loaded
         .path
         .as_ref()
@@ -147,7 +152,7 @@ pub fn prepare(
             markers.clone().apply(snippet);
             found = true;
         }
-        if !found {
+        if !found && every_document {
             error(id, unknown_id("snippets", id, snippets));
         }
     }
@@ -167,7 +172,7 @@ pub fn prepare(
             code,
         });
         for id in &fixture.snippets {
-            if !snippets.iter().flatten().any(|s| &s.id == id) {
+            if every_document && !snippets.iter().flatten().any(|s| &s.id == id) {
                 error(
                     id,
                     unknown_id(&format!("fixtures.{name}.snippets"), id, snippets),
@@ -389,21 +394,30 @@ fn unknown_id(section: &str, id: &str, snippets: &[Vec<Snippet>]) -> String {
     }
 }
 
-/// The first line of the config where `key` is written as a mapping key (1-based).
+/// The line of the config (1-based) where `key` is written: as a mapping key, else the
+/// first line that names it as a word (an item of a `[...]` list).
 fn line_of_key(text: &str, key: &str) -> Option<u32> {
-    text.lines()
-        .position(|line| {
-            let line = line.trim_start().trim_start_matches("- ");
-            [
-                format!("{key}:"),
-                format!("\"{key}\":"),
-                format!("'{key}':"),
-            ]
-            .iter()
-            .any(|k| line.starts_with(k.as_str()))
-                || line == key
+    let as_key = text.lines().position(|line| {
+        let line = line.trim_start().trim_start_matches("- ");
+        [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ]
+        .iter()
+        .any(|k| line.starts_with(k.as_str()))
+            || line == key
+    });
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    let named = || {
+        text.lines().position(|line| {
+            line.match_indices(key).any(|(at, _)| {
+                !word(line[..at].chars().next_back())
+                    && !word(line[at + key.len()..].chars().next())
+            })
         })
-        .map(|i| i as u32 + 1)
+    };
+    as_key.or_else(named).map(|i| i as u32 + 1)
 }
 
 #[cfg(test)]
@@ -441,6 +455,7 @@ mod tests {
         assert_eq!(line_of_key(text, "a-b"), Some(2));
         assert_eq!(line_of_key(text, "c"), Some(4));
         assert_eq!(line_of_key(text, "e"), Some(8));
+        assert_eq!(line_of_key(text, "d"), Some(7));
         assert_eq!(line_of_key(text, "zz"), None);
     }
 

@@ -67,9 +67,9 @@ def _run_snippet(snippet):
     filename, code, first_line = snippet["path"], snippet["code"], snippet["line"]
     if "skip" in snippet:
         return verdict("skipped")
-    namespace = _namespace(snippet)
-    if not isinstance(namespace, dict):
-        return namespace  # the verdict on a module or a fixture that fails
+    namespace, failed = _namespace(snippet)
+    if failed is not None:
+        return failed  # the verdict on a module or a fixture that fails
     try:
         flags = doctests.option_flags(snippet.get("options", []))
     except ValueError as error:
@@ -91,16 +91,17 @@ def _run_snippet(snippet):
 
 
 def _namespace(snippet):
-    """The namespace the snippet runs in: its session's, a copy of its module's globals
-    (as doctest gives a docstring), or a fresh one. A verdict when the module fails."""
+    """`(namespace, None)`: the namespace the snippet runs in: its session's, a copy of its
+    module's globals (as doctest gives a docstring), or a fresh one, after its fixtures.
+    `(None, verdict)` when the module or a fixture fails (a verdict is a dict too)."""
     session = snippet.get("session")
     if session in _sessions:
-        return _sessions[session]
+        return _sessions[session], None
     module_path = snippet.get("module")
     if module_path:
         module = _import_module(module_path)
         if isinstance(module, BaseException):
-            return _classify(module, module.snipcheck_path)
+            return None, _classify(module, module.snipcheck_path)
         namespace = module.__dict__.copy()
     else:
         namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": snippet["path"]}
@@ -108,10 +109,10 @@ def _namespace(snippet):
     for name in snippet.get("fixtures", ()):
         failed = _apply_fixture(name, namespace)
         if failed is not None:
-            return failed
+            return None, failed
     if session:
         _sessions[session] = namespace
-    return namespace
+    return namespace, None
 
 
 def _apply_fixture(name, namespace):
@@ -143,9 +144,7 @@ def _apply_fixture(name, namespace):
         line = result["error"]["line"]
         where = "{}:{}".format(path, line) if line else path
         result["category"] = "exception"
-        result["error"]["message"] = "the fixture `{}` failed at {}: {}: {}".format(
-            name, where, result["error"]["type"], _safe_str(error)
-        )
+        result["error"]["message"] = "the fixture `{}` failed at {}: {}".format(name, where, _safe_str(error))
         # Not a line of the snippet's document.
         result["error"]["line"] = None
         result["suggestions"] = []
