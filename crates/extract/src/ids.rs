@@ -81,6 +81,14 @@ impl Item {
             .collect()
     }
 
+    /// The markers of each example among scanned items, for tests.
+    pub(crate) fn markers(items: Vec<Item>) -> Vec<Markers> {
+        Item::examples(items)
+            .into_iter()
+            .map(|(.., meta)| *meta.markers)
+            .collect()
+    }
+
     /// The examples among scanned items, for tests: `(line, end_line, code)`.
     pub(crate) fn codes(items: Vec<Item>) -> Vec<(u32, u32, String)> {
         Item::examples(items)

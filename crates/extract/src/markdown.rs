@@ -437,10 +437,7 @@ mod marker_tests {
 
     fn marked(md: &str) -> (Vec<Markers>, Vec<(Option<u32>, String)>) {
         let (items, diagnostics) = scan(md, "t.md");
-        let markers = Item::examples(items)
-            .into_iter()
-            .map(|(.., meta)| *meta.markers)
-            .collect();
+        let markers = Item::markers(items);
         let diagnostics = diagnostics
             .into_iter()
             .inspect(|d| assert_eq!(d.severity, Severity::Error))

@@ -215,30 +215,34 @@ pub fn category(name: &str) -> Result<Category, String> {
 /// The marker text of a `<!-- snipcheck: ... -->` comment (`None` when `html` is not one,
 /// or holds a directive for the reference checker). `Err` when the comment is not closed.
 pub(crate) fn html_comment(html: &str) -> Option<Result<&str, String>> {
-    let body = html.trim().strip_prefix("<!--")?.trim_start();
-    let rest = body.strip_prefix("snipcheck:")?;
-    let Some(end) = rest.find("-->") else {
+    let body = html.trim().strip_prefix("<!--")?;
+    marker_words(body)?;
+    let Some(end) = body.find("-->") else {
         return Some(Err("the snipcheck comment is not closed with `-->`".into()));
     };
-    let words = rest[..end].trim();
+    marker_words(&body[..end]).map(Ok)
+}
+
+/// The marker words of a comment's text (`snipcheck: skip`), `None` when it is not a
+/// marker comment or holds a directive for the reference checker.
+pub(crate) fn marker_words(comment: &str) -> Option<&str> {
+    let words = comment.trim_start().strip_prefix("snipcheck:")?.trim();
     let first = words.split_whitespace().next().unwrap_or("");
-    if NOT_MARKERS.contains(&first) {
-        return None;
-    }
-    Some(Ok(words))
+    (!NOT_MARKERS.contains(&first)).then_some(words)
 }
 
 /// Marker comments read by a format's scanner, waiting for the block they stand before.
-pub(crate) struct Waiting<'a> {
-    path: &'a str,
+#[derive(Default)]
+pub(crate) struct Waiting {
+    path: String,
     /// The first comment's line, and the markers of every comment since.
     pending: Option<(u32, Markers)>,
 }
 
-impl<'a> Waiting<'a> {
-    pub(crate) fn new(path: &'a str) -> Self {
+impl Waiting {
+    pub(crate) fn new(path: &str) -> Self {
         Waiting {
-            path,
+            path: path.to_string(),
             pending: None,
         }
     }
@@ -268,15 +272,25 @@ impl<'a> Waiting<'a> {
     /// apply to nothing, which is an error rather than a silent no-op.
     pub(crate) fn interrupt(&mut self, diagnostics: &mut Vec<Diagnostic>) {
         if let Some((line, _)) = self.pending.take() {
-            diagnostics.push(
-                self.error(
-                    line,
-                    "this snipcheck marker stands before no code block: put it right before the \
-                 block it is for"
-                        .into(),
-                ),
-            );
+            self.misplaced(line, diagnostics);
         }
+    }
+
+    /// Whether markers are waiting for a block.
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The markers taken at `line` stand before something that is not a code block.
+    pub(crate) fn misplaced(&self, line: u32, diagnostics: &mut Vec<Diagnostic>) {
+        diagnostics.push(
+            self.error(
+                line,
+                "this snipcheck marker stands before no code block: put it right before the \
+             block it is for"
+                    .into(),
+            ),
+        );
     }
 
     /// The markers taken for a block that turned out not to be a Python example.
@@ -289,7 +303,7 @@ impl<'a> Waiting<'a> {
 
     fn error(&self, line: u32, message: String) -> Diagnostic {
         Diagnostic {
-            path: self.path.to_string(),
+            path: self.path.clone(),
             line: Some(line),
             severity: Severity::Error,
             message,
