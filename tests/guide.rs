@@ -6,10 +6,14 @@
 use crate::support::{command_in, json_record, report_settings, root, stable_settings};
 
 /// Runs snipcheck from the root with the guide's own cache (.snipcheck/ at the root, shared
-/// with the README's command) and checks its exit code.
+/// with the README's command), or in the environment `SNIPCHECK_GUIDE_ENV` names, and checks
+/// its exit code.
 fn check_guide(args: &[&str], exit_code: i32) -> serde_json::Value {
     let mut command = command_in(&root(), args);
     command.env_remove("SNIPCHECK_CACHE_DIR");
+    if let Ok(env) = std::env::var("SNIPCHECK_GUIDE_ENV") {
+        command.args(["--python-env", &env]);
+    }
     json_record(command, exit_code)
 }
 
@@ -22,9 +26,21 @@ fn guide_verdicts() {
         .map(|f| format!("{f}={}", reports.path().join(f).display()))
         .collect();
     let outputs = outputs.join(",");
-    // The guide's failures are recorded in snippets/snipcheck.record.yaml: the gate is green.
+    // The guide's known failures are in snippets/snipcheck.record.yaml: the gate is green.
     let record = check_guide(&["check", "--output-format", &outputs], 0);
     assert_eq!(record["baseline"]["changes"], serde_json::json!([]));
+    // With the guide's fixture, the examples that only lacked context pass; the one whose
+    // package is broken (imgaug against numpy 2) still fails.
+    let snippets = record["snippets"].as_array().unwrap();
+    assert!(snippets
+        .iter()
+        .all(|s| s["fixtures"] == serde_json::json!(["ml"])));
+    let failed: Vec<(u64, &str)> = snippets
+        .iter()
+        .filter(|s| s["status"] == "failed")
+        .map(|s| (s["line"].as_u64().unwrap(), s["category"].as_str().unwrap()))
+        .collect();
+    assert_eq!(failed, [(19, "dependency-error")]);
     let mut settings = stable_settings();
     // Captured output of third-party libraries (TensorFlow's log lines) varies by machine.
     settings.add_redaction(".snippets[].stderr", "[stderr]");
@@ -157,8 +173,7 @@ fn guide_references(references: &serde_json::Value) {
 }
 
 /// The guide as Markdown, HTML and reST (fixtures/formats/guide.*) must get the verdicts
-/// of the plain-text original, snippet by snippet. `SNIPCHECK_GUIDE_ENV` names an
-/// existing guide environment to use instead of the cached one.
+/// of the plain-text original, snippet by snippet.
 #[test]
 #[ignore = "needs the guide's environment; .ci/run runs it"]
 fn guide_verdicts_are_the_same_in_every_format() {
@@ -168,12 +183,14 @@ fn guide_verdicts_are_the_same_in_every_format() {
         "fixtures/formats/guide.html",
         "fixtures/formats/guide.rst",
     ];
-    let mut args = vec!["check", "--config", "snippets/snipcheck.yaml"];
+    // The fixture is the plain-text guide's: compare the examples as they are.
+    let mut args = vec![
+        "check",
+        "--config",
+        "snippets/snipcheck.yaml",
+        "--no-fixtures",
+    ];
     args.extend(documents);
-    let env = std::env::var("SNIPCHECK_GUIDE_ENV").ok();
-    if let Some(env) = &env {
-        args.extend(["--python-env", env.as_str()]);
-    }
     // The converted copies are not in the record: their failures are new, so exit 1.
     let record = check_guide(&args, 1);
     // (id, category, error type, error message) per document, in document order.
@@ -196,6 +213,30 @@ fn guide_verdicts_are_the_same_in_every_format() {
     };
     let original = verdicts(documents[0]);
     assert_eq!(original.len(), 18);
+    // Without the fixture, the examples that need context fail, and each names the fixture
+    // that defines what it misses.
+    let needing: Vec<(u64, &str)> = record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["path"] == documents[0] && s["category"] == "undefined-name")
+        .map(|s| {
+            (
+                s["error"]["line"].as_u64().unwrap(),
+                s["suggestions"][0].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        needing.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
+        [40, 70, 100, 142, 172, 202, 253, 291]
+    );
+    for (line, suggestion) in needing {
+        assert!(
+            suggestion.starts_with("the fixture `ml` (snippets/fixtures/ml.py) defines `"),
+            "line {line}: {suggestion}"
+        );
+    }
     for document in &documents[1..] {
         assert_eq!(verdicts(document), original, "{document}");
     }

@@ -9,6 +9,7 @@ mod formats;
 mod gate;
 mod guide;
 mod hostile;
+mod markers;
 mod references;
 mod reports;
 mod support;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::support::{report_settings, snipcheck, stderr, stdout};
+use crate::support::{assert_valid, record_schema, report_settings, snipcheck, stderr, stdout};
 
 /// Every format the fixture run writes besides the human report on stdout.
 const FILES: [(&str, &str); 7] = [
@@ -97,19 +97,9 @@ fn every_output_is_the_same_run() {
     );
 }
 
-fn assert_valid(schema: &serde_json::Value, instance: &serde_json::Value) {
-    let validator = jsonschema::validator_for(schema).expect("a valid JSON Schema");
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-}
-
 #[test]
 fn record_matches_its_json_schema() {
-    let schema: serde_json::Value =
-        serde_json::from_str(snipcheck_report_schema()).expect("the schema is JSON");
+    let schema = record_schema();
     assert_valid(&schema, &json("record.json"));
     // A record with input errors and nothing run (python is null).
     let output = snipcheck(&[
@@ -121,10 +111,6 @@ fn record_matches_its_json_schema() {
         "json",
     ]);
     assert_valid(&schema, &crate::support::record(&output));
-}
-
-fn snipcheck_report_schema() -> &'static str {
-    include_str!("../crates/report/record.schema.json")
 }
 
 #[test]

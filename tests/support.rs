@@ -106,3 +106,19 @@ pub fn report_settings() -> insta::Settings {
     );
     settings
 }
+
+/// The record's JSON Schema.
+pub fn record_schema() -> serde_json::Value {
+    serde_json::from_str(include_str!("../crates/report/record.schema.json"))
+        .expect("the schema is JSON")
+}
+
+/// Fails with every violation when `instance` does not match `schema`.
+pub fn assert_valid(schema: &serde_json::Value, instance: &serde_json::Value) {
+    let validator = jsonschema::validator_for(schema).expect("a valid JSON Schema");
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}

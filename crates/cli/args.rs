@@ -76,6 +76,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR", env = "SNIPCHECK_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
 
+    /// Run every snippet without its setup fixtures, to see which are not self-contained.
+    #[arg(long)]
+    pub no_fixtures: bool,
+
     /// Show only failures and the summary.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,

@@ -34,7 +34,8 @@ pub fn check(args: &CheckArgs) -> Result<u8> {
         &loaded.config.references,
     );
     let documents: Vec<String> = inputs.documents.iter().map(|d| d.path.clone()).collect();
-    let execution = execute(args, &loaded, inputs.snippets, &queries)?;
+    let mut execution = execute(args, &loaded, inputs.snippets, &inputs.fixtures, &queries)?;
+    inputs.fixtures.suggest(&mut execution.records);
     if execution.cached > 0 && (args.verbose || std::io::stderr().is_terminal() && !args.quiet) {
         eprintln!(
             "snipcheck: {} verdict{} from the result cache, {} snippet{} run",

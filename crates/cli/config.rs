@@ -42,6 +42,12 @@ pub struct Config {
     /// How the API names in the prose are checked.
     #[serde(default)]
     pub references: crate::references::ReferencesConfig,
+    /// Setup fixtures by name: Python files run before the snippets they apply to.
+    #[serde(default)]
+    pub fixtures: std::collections::BTreeMap<String, crate::fixtures::FixtureConfig>,
+    /// Markers by snippet id, for documents that cannot hold them (plain text).
+    #[serde(default)]
+    pub snippets: std::collections::BTreeMap<String, crate::fixtures::SnippetEntry>,
 }
 
 /// What snippets may do. Defaults protect: no network, capped memory and files.

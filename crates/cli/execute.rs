@@ -13,6 +13,7 @@ use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, Sn
 
 use crate::args::{CheckArgs, IsolateArg};
 use crate::config::{LoadedConfig, DEFAULT_TIMEOUT_S};
+use crate::fixtures::Fixtures;
 use crate::progress::ProgressBar;
 use crate::references;
 
@@ -34,6 +35,7 @@ pub fn execute(
     args: &CheckArgs,
     loaded: &LoadedConfig,
     snippets: Vec<Vec<Snippet>>,
+    fixtures: &Fixtures,
     queries: &[Query],
 ) -> Result<Execution> {
     if snippets.iter().all(Vec::is_empty) && queries.is_empty() {
@@ -59,7 +61,7 @@ pub fn execute(
         env_allow: loaded.config.sandbox.env_allow.clone(),
         env: environment(args, loaded)?,
     };
-    let mut cache = Cache::open(args, loaded, &options, timeout_s)?;
+    let mut cache = Cache::open(args, loaded, &options, timeout_s, fixtures)?;
 
     // What the cache knows needs no interpreter.
     let mut outcomes: Vec<Vec<Option<Outcome>>> = snippets
@@ -88,9 +90,14 @@ pub fn execute(
         let jobs: Vec<DocumentJob> = pending
             .iter()
             .zip(&snippets)
-            .map(|(positions, document)| DocumentJob {
-                snippets: positions.iter().map(|&i| document[i].clone()).collect(),
-                timeout_s,
+            .map(|(positions, document)| {
+                let snippets: Vec<Snippet> =
+                    positions.iter().map(|&i| document[i].clone()).collect();
+                DocumentJob {
+                    fixtures: fixtures.for_document(&snippets),
+                    snippets,
+                    timeout_s,
+                }
             })
             .collect();
         let resolving = resolve_options(args, loaded, &options, timeout_s);
@@ -236,6 +243,8 @@ struct Cache {
     read: bool,
     environment: String,
     settings: String,
+    /// Each fixture's name and code: editing a fixture must run its snippets again.
+    fixtures: Vec<(String, String)>,
 }
 
 impl Cache {
@@ -244,6 +253,7 @@ impl Cache {
         loaded: &LoadedConfig,
         options: &PoolOptions,
         timeout_s: f64,
+        fixtures: &Fixtures,
     ) -> Result<Cache> {
         let settings = serde_json::json!({
             "timeout": timeout_s,
@@ -256,6 +266,11 @@ impl Cache {
             read: !args.no_cache,
             environment: options.env.fingerprint()?,
             settings: settings.to_string(),
+            fixtures: fixtures
+                .all()
+                .iter()
+                .map(|f| (f.name.clone(), f.code.clone()))
+                .collect(),
         })
     }
 
@@ -268,9 +283,15 @@ impl Cache {
                 fields.remove(moving);
             }
         }
+        let fixtures: Vec<(String, String)> = self
+            .fixtures
+            .iter()
+            .filter(|(name, _)| snippet.fixtures.contains(name))
+            .cloned()
+            .collect();
         snipcheck_cache::key(&KeyParts {
             snippet,
-            fixtures: &[],
+            fixtures: &fixtures,
             markers: &described.to_string(),
             environment: &self.environment,
             settings: &self.settings,

@@ -11,6 +11,7 @@ use snipcheck_record::{Diagnostic, Severity, Snippet};
 
 use crate::args::CheckArgs;
 use crate::config::{self, LoadedConfig};
+use crate::fixtures::{self, Fixtures};
 
 /// The documents of a run and the snippets to check in each.
 pub struct Inputs {
@@ -20,6 +21,8 @@ pub struct Inputs {
     pub diagnostics: Vec<Diagnostic>,
     /// `--select` narrowed the run to single snippets.
     pub selected: bool,
+    /// The setup fixtures the snippets name.
+    pub fixtures: Fixtures,
 }
 
 /// Reads and extracts what the arguments and the config ask for.
@@ -36,6 +39,9 @@ pub fn collect(args: &CheckArgs, loaded: &LoadedConfig) -> Result<Inputs> {
         diagnostics.extend(extraction.diagnostics);
         snippets.push(extraction.snippets);
     }
+    // Markers from the config apply before narrowing, so an entry for a snippet left out
+    // by --select is still checked against the document.
+    let fixtures = fixtures::prepare(loaded, args, &mut snippets, &mut diagnostics)?;
     let selected = !args.select.is_empty();
     if selected {
         select(&mut snippets, &args.select)?;
@@ -45,6 +51,7 @@ pub fn collect(args: &CheckArgs, loaded: &LoadedConfig) -> Result<Inputs> {
         snippets,
         diagnostics,
         selected,
+        fixtures,
     })
 }
 

@@ -10,6 +10,7 @@ mod config;
 mod execute;
 mod exit;
 mod files;
+mod fixtures;
 mod gate;
 mod inputs;
 mod progress;

@@ -17,10 +17,11 @@ use html5ever::tokenizer::{
     BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 use html5ever::Attribute;
-use snipcheck_record::Diagnostic;
+use snipcheck_record::{Diagnostic, SnippetKind};
 
 use crate::doctest;
 use crate::ids::Item;
+use crate::markers::{self, Markers, Waiting};
 use crate::output;
 use crate::text;
 use crate::Lang;
@@ -31,6 +32,7 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
         state: RefCell::new(State {
             path: path.to_string(),
             line: 1,
+            waiting: Waiting::new(path),
             ..State::default()
         }),
     };
@@ -41,6 +43,7 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
     tokenizer.end();
     let mut state = tokenizer.sink.state.into_inner();
     state.finish_pre();
+    state.waiting.interrupt(&mut state.diagnostics);
     (state.items, state.diagnostics)
 }
 
@@ -58,6 +61,8 @@ struct State {
     pre: Option<Pre>,
     /// The last block was a Python example (an output block may follow it).
     after_example: bool,
+    /// `<!-- snipcheck: ... -->` markers waiting for the next `<pre>`.
+    waiting: Waiting,
 }
 
 /// A `<pre>` being collected.
@@ -68,6 +73,8 @@ struct Pre {
     lines: Vec<u32>,
     /// Nested `<pre>`s (invalid, but possible) close before this one.
     depth: usize,
+    /// The markers before it, and the line of the first.
+    marked: Option<(u32, Markers)>,
 }
 
 struct Sink {
@@ -86,7 +93,20 @@ impl TokenSink for Sink {
                 state.line = line;
                 return state.tag(&tag);
             }
-            Token::CommentToken(_) | Token::DoctypeToken(_) => state.line = line,
+            Token::CommentToken(comment) => {
+                state.line = line;
+                if state.pre.is_none() {
+                    if let Some(words) = markers::html_comment(&format!("<!--{comment}-->")) {
+                        let State {
+                            waiting,
+                            diagnostics,
+                            ..
+                        } = &mut *state;
+                        waiting.comment(line, words, diagnostics);
+                    }
+                }
+            }
+            Token::DoctypeToken(_) => state.line = line,
             Token::EOFToken => state.finish_pre(),
             Token::NullCharacterToken | Token::ParseError(_) => {}
         }
@@ -107,6 +127,9 @@ impl State {
                 }
             } else if let Some((_, heading)) = self.heading.as_mut() {
                 heading.push(c);
+            } else if !c.is_whitespace() && self.waiting.is_waiting() {
+                // Prose between a marker and its block.
+                self.waiting.interrupt(&mut self.diagnostics);
             }
             if c == '\n' {
                 self.line += 1;
@@ -128,6 +151,7 @@ impl State {
                         text: String::new(),
                         lines: Vec::new(),
                         depth: 0,
+                        marked: self.waiting.take(),
                     });
                 }
             },
@@ -150,6 +174,7 @@ impl State {
                 self.divs.pop();
             }
             ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", true) if self.pre.is_none() => {
+                self.waiting.interrupt(&mut self.diagnostics);
                 self.heading = Some((name.to_string(), String::new()));
             }
             ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", false)
@@ -175,13 +200,30 @@ impl State {
 
     /// Turns the `<pre>` being collected (if any) into an example or an output block.
     fn finish_pre(&mut self) {
-        let Some(pre) = self.pre.take() else {
+        let Some(mut pre) = self.pre.take() else {
             return;
         };
+        let marked = pre.marked.take();
+        let item = self.pre_item(pre);
+        match (item, marked) {
+            (Some(mut item), marked) => {
+                if let (Item::Code { meta, .. }, Some((_, markers))) = (&mut item, marked) {
+                    *meta.markers = markers;
+                }
+                self.after_example =
+                    matches!(&item, Item::Code { meta, .. } if meta.kind == SnippetKind::Python);
+                self.items.push(item);
+            }
+            (None, Some((line, _))) => self.waiting.unused(line, &mut self.diagnostics),
+            (None, None) => {}
+        }
+    }
+
+    /// The example a finished `<pre>` holds (an output block is attached to the example
+    /// before it instead).
+    fn pre_item(&mut self, pre: Pre) -> Option<Item> {
         let lines: Vec<&str> = pre.text.split('\n').collect();
-        let Some(first) = lines.iter().position(|l| !l.trim().is_empty()) else {
-            return;
-        };
+        let first = lines.iter().position(|l| !l.trim().is_empty())?;
         let last = lines
             .iter()
             .rposition(|l| !l.trim().is_empty())
@@ -191,7 +233,7 @@ impl State {
         let code = doctest::dedent(body);
         let session = doctest::is_session(&code);
         let follows_example = std::mem::take(&mut self.after_example);
-        let item = match pre.lang {
+        match pre.lang {
             Some(Lang::Output) => {
                 output::attach(
                     &mut self.items,
@@ -201,7 +243,7 @@ impl State {
                     &self.path,
                     &mut self.diagnostics,
                 );
-                return;
+                None
             }
             Some(Lang::Other) => None,
             Some(Lang::Console) | None if session => Some(Item::Code {
@@ -215,10 +257,6 @@ impl State {
             // Untagged: only when the plain-text rules read the whole block as one example.
             None if text::whole_code(&code) => Some(Item::code(line, end_line, code)),
             None => None,
-        };
-        if let Some(item) = item {
-            self.after_example = matches!(&item, Item::Code { meta, .. } if meta.session.is_none());
-            self.items.push(item);
         }
     }
 }
@@ -357,5 +395,30 @@ mod tests {
         ] {
             let _ = scan(html, "t.html");
         }
+    }
+}
+
+#[cfg(test)]
+mod marker_tests {
+    use super::*;
+
+    #[test]
+    fn comments_before_pre() {
+        let html = "<h1>T</h1>\n<!-- snipcheck: skip reason=\"needs a GPU\" -->\n<div class=\"highlight\"><pre class=\"language-python\">x = 1\n</pre></div>\n\
+                    <!-- snipcheck: timeout=2 -->\n<p>Prose.</p>\n<pre class=\"language-python\">y = 2\n</pre>\n\
+                    <!-- snipcheck: xfail -->\n<pre class=\"language-bash\">ls\n</pre>\n<!-- snipcheck: bogus -->\n";
+        let (items, diagnostics) = scan(html, "t.html");
+        let markers = Item::markers(items);
+        assert_eq!(markers.len(), 2);
+        assert_eq!(
+            markers[0].skip.as_ref().unwrap().reason.as_deref(),
+            Some("needs a GPU")
+        );
+        assert!(markers[1].is_empty());
+        let lines: Vec<Option<u32>> = diagnostics.iter().map(|d| d.line).collect();
+        assert_eq!(lines, [Some(5), Some(9), Some(12)]);
+        assert!(diagnostics[0].message.contains("no code block"));
+        assert!(diagnostics[1].message.contains("not a Python example"));
+        assert!(diagnostics[2].message.starts_with("unknown marker `bogus`"));
     }
 }

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 
 use snipcheck_record::{ExpectedOutput, Snippet, SnippetKind};
 
+use crate::markers::Markers;
+
 /// Longest base an id gets from its heading, in characters.
 const MAX_SLUG: usize = 64;
 /// Words that carry no meaning in a heading ("How do you evaluate the performance of a
@@ -22,7 +24,7 @@ const FILLER_WORDS: &[&str] = &[
 const NO_HEADING: &str = "snippet";
 
 /// What the format scanners report, in document order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Item {
     /// A heading (Markdown) or a heading-like line (plain text), as written.
     Heading(String),
@@ -36,7 +38,7 @@ pub(crate) enum Item {
 }
 
 /// How a code example runs, beyond its code: copied into the [`Snippet`] as is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Meta {
     pub kind: SnippetKind,
     pub session: Option<String>,
@@ -45,6 +47,8 @@ pub(crate) struct Meta {
     pub module: Option<String>,
     pub skip_if: Option<String>,
     pub options: Vec<String>,
+    /// Markers written with the block (a comment before it, its fence's info string).
+    pub markers: Box<Markers>,
 }
 
 impl Item {
@@ -74,6 +78,14 @@ impl Item {
                 } => Some((line, end_line, code, meta)),
                 Item::Heading(_) => None,
             })
+            .collect()
+    }
+
+    /// The markers of each example among scanned items, for tests.
+    pub(crate) fn markers(items: Vec<Item>) -> Vec<Markers> {
+        Item::examples(items)
+            .into_iter()
+            .map(|(.., meta)| *meta.markers)
             .collect()
     }
 
@@ -117,7 +129,7 @@ pub(crate) fn assign(path: &str, items: Vec<Item>) -> Vec<Snippet> {
                 if *count > 1 {
                     id = format!("{id}~{count}");
                 }
-                snippets.push(Snippet {
+                let mut snippet = Snippet {
                     id,
                     path: path.to_string(),
                     line,
@@ -131,7 +143,10 @@ pub(crate) fn assign(path: &str, items: Vec<Item>) -> Vec<Snippet> {
                     module: meta.module,
                     skip_if: meta.skip_if,
                     options: meta.options,
-                });
+                    ..Snippet::default()
+                };
+                (*meta.markers).apply(&mut snippet);
+                snippets.push(snippet);
             }
         }
     }

@@ -13,6 +13,7 @@ mod html;
 mod ids;
 mod load;
 mod markdown;
+mod markers;
 mod notebook;
 mod output;
 mod pylike;
@@ -27,6 +28,7 @@ use snipcheck_record::{Diagnostic, Snippet};
 pub use definitions::defined_names;
 pub use discover::discover;
 pub use load::{load, LoadError};
+pub use markers::Markers;
 pub use references::{extract_references, ReferenceCandidate, ReferenceContext, IGNORE_MARKER};
 
 /// How a document is written, which decides how examples are found in it.
@@ -105,7 +107,7 @@ pub struct Document {
 }
 
 /// Everything found in one document.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Extraction {
     /// In document order, ids unique within the document.
     pub snippets: Vec<Snippet>,

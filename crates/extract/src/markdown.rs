@@ -5,10 +5,11 @@
 use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
-use snipcheck_record::{Diagnostic, Severity};
+use snipcheck_record::{Diagnostic, Severity, SnippetKind};
 
 use crate::doctest;
 use crate::ids::{Item, Meta};
+use crate::markers::{self, Markers, Waiting};
 use crate::output;
 use crate::Lang;
 
@@ -21,11 +22,15 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
     let mut block: Option<Block> = None;
     // The last code block was a plain Python example: an output block may follow it.
     let mut after_example = false;
+    // Marker comments wait for the code block right after them.
+    let mut waiting = Waiting::new(path);
+    let mut html: Option<(u32, String)> = None;
 
     let parser = Parser::new_ext(text, Options::ENABLE_YAML_STYLE_METADATA_BLOCKS);
     for (event, range) in parser.into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { .. }) => {
+                waiting.interrupt(&mut diagnostics);
                 heading = Some(String::new());
                 after_example = false;
             }
@@ -34,11 +39,57 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
                     items.push(Item::Heading(h.trim().to_string()));
                 }
             }
+            Event::Start(Tag::HtmlBlock) => {
+                html = Some((lines.line_of(range.start), String::new()))
+            }
+            Event::Html(t) => {
+                if let Some((_, block)) = html.as_mut() {
+                    block.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some((line, block)) = html.take() {
+                    match markers::html_comment(&block) {
+                        Some(words) => waiting.comment(line, words, &mut diagnostics),
+                        // Other comments (`<!-- prettier-ignore -->`) may stand in between.
+                        None if block.trim_start().starts_with("<!--") => {}
+                        None => waiting.interrupt(&mut diagnostics),
+                    }
+                }
+            }
+            Event::InlineHtml(t) if markers::html_comment(&t).is_some() => {
+                diagnostics.push(Diagnostic {
+                    path: path.to_string(),
+                    line: Some(lines.line_of(range.start)),
+                    severity: Severity::Error,
+                    message: "a snipcheck marker must stand on a line of its own, right \
+                              before the code block it is for"
+                        .into(),
+                });
+            }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match &kind {
                     CodeBlockKind::Fenced(info) => lang_of(info),
                     CodeBlockKind::Indented => Lang::Other,
                 };
+                let mut marked = waiting.take();
+                if let (CodeBlockKind::Fenced(info), Lang::Python | Lang::Console) = (&kind, lang) {
+                    let fence_line = lines.line_of(range.start);
+                    let words = info.split_once(char::is_whitespace).map_or("", |(_, w)| w);
+                    match Markers::parse_info(words) {
+                        Ok(info) if info.is_empty() => {}
+                        Ok(info) => marked
+                            .get_or_insert((fence_line, Markers::default()))
+                            .1
+                            .merge(info),
+                        Err(message) => diagnostics.push(Diagnostic {
+                            path: path.to_string(),
+                            line: Some(fence_line),
+                            severity: Severity::Error,
+                            message,
+                        }),
+                    }
+                }
                 if let CodeBlockKind::Fenced(_) = kind {
                     if let Some(open_line) = unterminated(text, &range, &lines) {
                         diagnostics.push(Diagnostic {
@@ -56,10 +107,13 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
                     lang,
                     code: String::new(),
                     span: None,
+                    marked,
                 });
             }
+            Event::Start(_) => waiting.interrupt(&mut diagnostics),
             Event::End(TagEnd::CodeBlock) => {
-                if let Some(b) = block.take() {
+                if let Some(mut b) = block.take() {
+                    let marked = b.marked.take();
                     let follows_example = std::mem::take(&mut after_example);
                     if b.lang == Lang::Output {
                         if let Some(span) = &b.span {
@@ -75,10 +129,16 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
                                 &mut diagnostics,
                             );
                         }
-                    } else if let Some(item) = b.finish(&lines) {
-                        after_example =
-                            matches!(&item, Item::Code { meta, .. } if meta.session.is_none());
+                    } else if let Some(mut item) = b.finish(&lines) {
+                        after_example = matches!(&item, Item::Code { meta, .. } if meta.kind == SnippetKind::Python);
+                        if let (Item::Code { meta, .. }, Some((_, markers))) = (&mut item, marked) {
+                            *meta.markers = markers;
+                        }
                         items.push(item);
+                        continue;
+                    }
+                    if let Some((line, _)) = marked {
+                        waiting.unused(line, &mut diagnostics);
                     }
                 }
             }
@@ -99,6 +159,7 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
             _ => {}
         }
     }
+    waiting.interrupt(&mut diagnostics);
     (items, diagnostics)
 }
 
@@ -124,6 +185,8 @@ struct Block {
     code: String,
     /// Byte range from the first content byte to the last.
     span: Option<Range<usize>>,
+    /// Its markers, and the line of the first one.
+    marked: Option<(u32, Markers)>,
 }
 
 impl Block {
@@ -364,5 +427,78 @@ mod tests {
         let idx = LineIndex::new("a\nbc\n\nd");
         let got: Vec<u32> = (0..8).map(|o| idx.line_of(o)).collect();
         assert_eq!(got, [1, 1, 2, 2, 2, 3, 4, 4]);
+    }
+}
+
+#[cfg(test)]
+mod marker_tests {
+    use super::*;
+    use snipcheck_record::{Category, Expectation};
+
+    fn marked(md: &str) -> (Vec<Markers>, Vec<(Option<u32>, String)>) {
+        let (items, diagnostics) = scan(md, "t.md");
+        let markers = Item::markers(items);
+        let diagnostics = diagnostics
+            .into_iter()
+            .inspect(|d| assert_eq!(d.severity, Severity::Error))
+            .map(|d| (d.line, d.message))
+            .collect();
+        (markers, diagnostics)
+    }
+
+    #[test]
+    fn comments_and_info_strings() {
+        let md = "# T\n\n<!-- snipcheck: skip reason=\"needs a GPU\" -->\n```python\nx\n```\n\n\
+                  <!-- snipcheck: xfail -->\n\n<!-- snipcheck: timeout=5 -->\n```python title=\"a.py\" fixture=ml\nx\n```\n\n\
+                  ```py session=setup expect=missing-name\nx\n```\n\n```python\nx\n```\n";
+        let (markers, diagnostics) = marked(md);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(
+            markers[0].skip.as_ref().unwrap().reason.as_deref(),
+            Some("needs a GPU")
+        );
+        // Two comments and the info string add up.
+        assert_eq!(markers[1].xfail, Some(Expectation::default()));
+        assert_eq!(markers[1].timeout, Some(5.0));
+        assert_eq!(markers[1].fixtures, ["ml"]);
+        assert_eq!(markers[2].session.as_deref(), Some("setup"));
+        assert_eq!(
+            markers[2].xfail.as_ref().unwrap().category,
+            Some(Category::MissingName)
+        );
+        assert!(markers[3].is_empty());
+    }
+
+    #[test]
+    fn markers_that_apply_to_nothing_are_errors() {
+        let md = "<!-- snipcheck: skip -->\nSome prose.\n\n```python\nx\n```\n\n\
+                  <!-- snipcheck: skip -->\n```bash\nls\n```\n\n\
+                  Text <!-- snipcheck: skip --> inline.\n\n\
+                  <!-- snipcheck: skipp -->\n```python\nx\n```\n\n\
+                  ```python timeout=soon\nx\n```\n\n<!-- snipcheck: xfail -->\n";
+        let (markers, diagnostics) = marked(md);
+        assert_eq!(markers.len(), 3);
+        assert!(markers.iter().all(Markers::is_empty));
+        let lines: Vec<Option<u32>> = diagnostics.iter().map(|d| d.0).collect();
+        assert_eq!(
+            lines,
+            [Some(1), Some(8), Some(13), Some(15), Some(20), Some(24)]
+        );
+        assert!(diagnostics[0].1.contains("stands before no code block"));
+        assert!(diagnostics[1].1.contains("not a Python example"));
+        assert!(diagnostics[2].1.contains("on a line of its own"));
+        assert!(diagnostics[3].1.starts_with("unknown marker `skipp`"));
+        assert!(diagnostics[4].1.starts_with("timeout=soon"));
+        assert!(diagnostics[5].1.contains("stands before no code block"));
+    }
+
+    #[test]
+    fn other_comments_and_reference_directives_are_not_markers() {
+        let md = "<!-- snipcheck: ignore-reference Foo -->\nFoo is fine.\n\n\
+                  <!-- snipcheck: fixture=ml -->\n<!-- prettier-ignore -->\n```python\nx\n```\n\n\
+                  ```bash skip\nls\n```\n";
+        let (markers, diagnostics) = marked(md);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(markers[0].fixtures, ["ml"]);
     }
 }

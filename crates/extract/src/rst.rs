@@ -11,6 +11,7 @@ use snipcheck_record::{Diagnostic, ExpectedOutput, Severity, SnippetKind};
 
 use crate::doctest;
 use crate::ids::{Item, Meta};
+use crate::markers::{self, Waiting};
 use crate::text;
 use crate::Lang;
 
@@ -45,6 +46,7 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
         diagnostics: Vec::new(),
         highlight: None,
         last_testcode: None,
+        waiting: Waiting::new(path),
     };
     scanner.run();
     (scanner.items, scanner.diagnostics)
@@ -59,6 +61,8 @@ struct Scanner<'a> {
     highlight: Option<String>,
     /// Index in `items` of the `testcode` a `testoutput` would belong to.
     last_testcode: Option<usize>,
+    /// `.. snipcheck:` markers waiting for the next example.
+    waiting: Waiting,
 }
 
 /// A directive's indented content: 0-based first and last non-blank line.
@@ -78,32 +82,71 @@ impl Scanner<'_> {
                 i += 1;
                 continue;
             }
-            if let Some(next) = self.heading(i) {
-                i = next;
-                continue;
-            }
-            if let Some(rest) = body.strip_prefix("..") {
-                i = self.explicit(i, rest);
-                continue;
-            }
-            if doctest::is_prompt(line) {
-                // A doctest block: up to the blank line.
-                let end = (i..lines.len())
-                    .find(|&k| lines[k].trim().is_empty())
-                    .unwrap_or(lines.len());
-                self.push(i, end - 1, doctest::session_meta());
+            // `.. snipcheck: skip`: a comment, so not rendered; continued on indented lines.
+            if let Some(words) = body.strip_prefix("..").and_then(markers::marker_words) {
+                let end = self
+                    .content(i + 1, indent(line))
+                    .map_or(i + 1, |c| c.last + 1);
+                let mut text = words.to_string();
+                for more in &lines[i + 1..end] {
+                    text.push(' ');
+                    text.push_str(more.trim());
+                }
+                self.waiting
+                    .comment(line_number(i), Ok(&text), &mut self.diagnostics);
                 i = end;
                 continue;
             }
-            if body.ends_with("::") && !body.starts_with("..") {
-                if let Some(content) = self.content(i + 1, indent(line)) {
-                    self.literal(&content);
-                    i = content.last + 1;
-                    continue;
-                }
-            }
-            i += 1;
+            i = self.marked(body.starts_with(".."), |scanner| scanner.step(i));
         }
+        self.waiting.interrupt(&mut self.diagnostics);
+    }
+
+    /// Scans the construct at line `i` with `scan`: markers waiting before it go to the
+    /// example it gives, and are an error when it gives none.
+    fn marked(&mut self, directive: bool, scan: impl FnOnce(&mut Self) -> usize) -> usize {
+        let taken = self.waiting.take();
+        let before = self.items.len();
+        let next = scan(self);
+        if let Some((line, markers)) = taken {
+            match self.items[before..]
+                .iter_mut()
+                .find(|item| matches!(item, Item::Code { .. }))
+            {
+                Some(Item::Code { meta, .. }) => *meta.markers = markers,
+                _ if directive => self.waiting.unused(line, &mut self.diagnostics),
+                _ => self.waiting.misplaced(line, &mut self.diagnostics),
+            }
+        }
+        next
+    }
+
+    /// Scans the construct at non-blank line `i`; returns the line to continue from.
+    fn step(&mut self, i: usize) -> usize {
+        let lines = self.lines;
+        let line = lines[i];
+        let body = line.trim_start();
+        if let Some(next) = self.heading(i) {
+            return next;
+        }
+        if let Some(rest) = body.strip_prefix("..") {
+            return self.explicit(i, rest);
+        }
+        if doctest::is_prompt(line) {
+            // A doctest block: up to the blank line.
+            let end = (i..lines.len())
+                .find(|&k| lines[k].trim().is_empty())
+                .unwrap_or(lines.len());
+            self.push(i, end - 1, doctest::session_meta());
+            return end;
+        }
+        if body.ends_with("::") && !body.starts_with("..") {
+            if let Some(content) = self.content(i + 1, indent(line)) {
+                self.literal(&content);
+                return content.last + 1;
+            }
+        }
+        i + 1
     }
 
     /// A section title (underlined, optionally overlined): the line after it.
@@ -415,5 +458,39 @@ mod tests {
         ] {
             let _ = scan(rst, "t.rst");
         }
+    }
+}
+
+#[cfg(test)]
+mod marker_tests {
+    use super::*;
+
+    #[test]
+    fn comments_before_directives() {
+        let rst = "Title\n=====\n\n.. snipcheck: skip reason=\"needs a GPU\"\n\n.. code-block:: python\n\n   x = 1\n\n\
+                   .. snipcheck: xfail\n   timeout=5\n.. testcode::\n\n   y = 2\n\n.. snipcheck: skip\n\nA paragraph.\n\n\
+                   .. snipcheck: xfail\n.. code-block:: bash\n\n   ls\n\n.. snipcheck: nonsense\n.. snipcheck: ignore-reference Foo\n";
+        let (items, diagnostics) = scan(rst, "t.rst");
+        let markers = Item::markers(items);
+        assert_eq!(markers.len(), 2);
+        assert_eq!(
+            markers[0].skip.as_ref().unwrap().reason.as_deref(),
+            Some("needs a GPU")
+        );
+        // A marker comment continues on its indented lines.
+        assert!(markers[1].xfail.is_some());
+        assert_eq!(markers[1].timeout, Some(5.0));
+        let found: Vec<(Option<u32>, bool)> = diagnostics
+            .iter()
+            .map(|d| (d.line, d.message.contains("no code block")))
+            .collect();
+        assert_eq!(
+            found,
+            [(Some(16), true), (Some(20), false), (Some(25), false)]
+        );
+        assert!(diagnostics[1].message.contains("not a Python example"));
+        assert!(diagnostics[2]
+            .message
+            .starts_with("unknown marker `nonsense`"));
     }
 }

@@ -66,6 +66,21 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
         sandbox::restrict_writes(setup.workdir);
     }
 
+    // The fixtures' code, compiled by the runner when a snippet first needs it.
+    if !setup.job.fixtures.is_empty() {
+        let defined = serde_json::to_string(&setup.job.fixtures)
+            .map_err(|err| pyo3::exceptions::PyValueError::new_err(err.to_string()))
+            .and_then(|json| {
+                setup
+                    .runner
+                    .bind(py)
+                    .call_method1("define_fixtures", (json,))
+            });
+        if let Err(err) = defined {
+            eprintln!("snipcheck child: cannot define the fixtures: {err}");
+        }
+    }
+
     for index in setup.first..setup.last {
         let snippet = &setup.job.snippets[index];
         // A previous snippet may have closed or redirected the standard descriptors.

@@ -20,6 +20,6 @@ pub mod venv;
 pub mod worker;
 
 pub use pool::{DocumentJob, PoolOptions, PoolResult, Progress};
-pub use protocol::Isolation;
+pub use protocol::{Fixture, Isolation};
 pub use sandbox::SandboxOptions;
 pub use venv::PythonEnv;

@@ -49,6 +49,8 @@ pub struct PoolOptions {
 pub struct DocumentJob {
     pub snippets: Vec<Snippet>,
     pub timeout_s: f64,
+    /// The setup fixtures its snippets name (see [`Snippet::fixtures`]).
+    pub fixtures: Vec<crate::protocol::Fixture>,
 }
 
 /// What happens while the pool runs, for progress display.
@@ -129,6 +131,7 @@ pub fn run(
                 start: 0,
                 timeout_s: j.timeout_s,
                 isolate: options.isolate,
+                fixtures: j.fixtures.clone(),
             })
             .collect(),
     );
@@ -174,6 +177,12 @@ pub fn run(
                     index,
                     outcome,
                 } => {
+                    // Judged here, where every ending arrives (a dead worker's too).
+                    let snippet = &jobs[job].snippets[index];
+                    let outcome = match &snippet.xfail {
+                        Some(expectation) => expectation.judge(outcome),
+                        None => outcome,
+                    };
                     on_progress(Progress::Verdict {
                         snippet: &jobs[job].snippets[index],
                         outcome: &outcome,
@@ -187,7 +196,7 @@ pub fn run(
                 } => on_progress(Progress::Slow {
                     snippet: &jobs[job].snippets[index],
                     seconds,
-                    limit: jobs[job].timeout_s,
+                    limit: time_limit(&jobs[job].snippets[index], jobs[job].timeout_s),
                 }),
                 Event::Failed(err) => {
                     // No worker can run anything: stop the others rather than wait.
@@ -517,6 +526,11 @@ fn lost(message: &str) -> Outcome {
         },
         0.0,
     )
+}
+
+/// A snippet's time limit: its own (a `timeout` marker), else the job's.
+pub(crate) fn time_limit(snippet: &Snippet, default_s: f64) -> f64 {
+    snippet.timeout.unwrap_or(default_s)
 }
 
 fn not_run(message: &str) -> Outcome {

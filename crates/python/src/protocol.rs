@@ -29,6 +29,19 @@ pub struct Job {
     pub timeout_s: f64,
     #[serde(default)]
     pub isolate: Isolation,
+    /// The setup fixtures its snippets name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixtures: Vec<Fixture>,
+}
+
+/// A setup fixture: Python code run in a snippet's fresh namespace before the snippet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fixture {
+    /// The name snippets and the config use for it.
+    pub name: String,
+    /// Its file, as displayed (tracebacks and messages name it).
+    pub path: String,
+    pub code: String,
 }
 
 /// A line the main process sends a worker: snippets to run, or names to resolve.

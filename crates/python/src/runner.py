@@ -33,6 +33,18 @@ _START_DIR = os.getcwd()
 _sessions = {}
 # Module source path -> the imported module, or the exception its import raised.
 _modules = {}
+# Fixture name -> {"name", "path", "code"}, as the job gives them.
+_fixtures = {}
+# Fixture name -> its compiled code, or the SyntaxError compiling it raised.
+_compiled_fixtures = {}
+
+
+def define_fixtures(fixtures_json):
+    """Makes the job's setup fixtures known to this child (compiled when first used)."""
+    _fixtures.clear()
+    _compiled_fixtures.clear()
+    for fixture in json.loads(fixtures_json):
+        _fixtures[fixture["name"]] = fixture
 
 
 def run_snippet(snippet_json):
@@ -53,9 +65,11 @@ def _run_snippet(snippet):
     import _snipcheck_doctest as doctests
 
     filename, code, first_line = snippet["path"], snippet["code"], snippet["line"]
-    namespace = _namespace(snippet)
-    if not isinstance(namespace, dict):
-        return namespace  # the verdict on a module that does not import
+    if "skip" in snippet:
+        return verdict("skipped")
+    namespace, failed = _namespace(snippet)
+    if failed is not None:
+        return failed  # the verdict on a module or a fixture that fails
     try:
         flags = doctests.option_flags(snippet.get("options", []))
     except ValueError as error:
@@ -77,22 +91,65 @@ def _run_snippet(snippet):
 
 
 def _namespace(snippet):
-    """The namespace the snippet runs in: its session's, a copy of its module's globals
-    (as doctest gives a docstring), or a fresh one. A verdict when the module fails."""
+    """`(namespace, None)`: the namespace the snippet runs in: its session's, a copy of its
+    module's globals (as doctest gives a docstring), or a fresh one, after its fixtures.
+    `(None, verdict)` when the module or a fixture fails (a verdict is a dict too)."""
     session = snippet.get("session")
     if session in _sessions:
-        return _sessions[session]
+        return _sessions[session], None
     module_path = snippet.get("module")
     if module_path:
         module = _import_module(module_path)
         if isinstance(module, BaseException):
-            return _classify(module, module.snipcheck_path)
+            return None, _classify(module, module.snipcheck_path)
         namespace = module.__dict__.copy()
     else:
         namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": snippet["path"]}
+    # Fixtures run once per namespace: a session's later snippets keep what they changed.
+    for name in snippet.get("fixtures", ()):
+        failed = _apply_fixture(name, namespace)
+        if failed is not None:
+            return None, failed
     if session:
         _sessions[session] = namespace
-    return namespace
+    return namespace, None
+
+
+def _apply_fixture(name, namespace):
+    """Runs a setup fixture in `namespace`; the verdict when it fails, which names the
+    fixture's file and line rather than blaming the snippet."""
+    fixture = _fixtures.get(name)
+    if fixture is None:
+        return verdict("exception", LookupError(name), message="the fixture `{}` is not defined".format(name))
+    path = fixture["path"]
+    compiled = _compiled_fixtures.get(name)
+    if compiled is None:
+        try:
+            compiled = compile(fixture["code"], path, "exec", dont_inherit=True)
+        except SyntaxError as error:
+            compiled = error
+        _compiled_fixtures[name] = compiled
+    if isinstance(compiled, SyntaxError):
+        return verdict(
+            "exception",
+            compiled,
+            message="the fixture `{}` does not parse: {}:{}: {}".format(name, path, compiled.lineno, compiled.msg),
+            traceback_text="".join(traceback.format_exception_only(compiled)),
+        )
+    try:
+        exec(compiled, namespace)
+    except BaseException as error:  # noqa: B036 - a broken fixture is a verdict
+        prime_linecache(path, fixture["code"])
+        result = _classify(error, path)
+        line = result["error"]["line"]
+        where = "{}:{}".format(path, line) if line else path
+        result["category"] = "exception"
+        result["error"]["message"] = "the fixture `{}` failed at {}: {}".format(name, where, _safe_str(error))
+        # Not a line of the snippet's document.
+        result["error"]["line"] = None
+        result["suggestions"] = []
+        return result
+    return None
 
 
 def _import_module(path):

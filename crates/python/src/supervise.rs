@@ -166,7 +166,9 @@ pub(crate) fn fork_python(_py: Python<'_>) -> libc::pid_t {
 /// Forwards a child's reports until it ends; returns the index of the first snippet that
 /// still needs a verdict.
 fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
-    let limit = Duration::from_secs_f64(ctx.job.timeout_s.max(0.001));
+    let job = ctx.job;
+    let limit_s = |index: usize| crate::pool::time_limit(&job.snippets[index], job.timeout_s);
+    let mut limit = Duration::ZERO;
     let mut next = 0;
     let mut running: Option<(usize, Instant)> = None;
     let mut noticed = false;
@@ -190,6 +192,7 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
                     // Output is not cleared here: in one batch it may already hold what this
                     // snippet printed. Stray output between two snippets goes to the next.
                     running = Some((index, Instant::now()));
+                    limit = Duration::from_secs_f64(limit_s(index).max(0.001));
                     noticed = false;
                 }
                 Ok(ChildMessage::Finished { index, mut outcome }) => {
@@ -227,7 +230,7 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
                 "Timeout",
                 format!(
                     "still running after {}; stopped",
-                    describe_seconds(ctx.job.timeout_s)
+                    describe_seconds(limit_s(index))
                 ),
                 elapsed.as_secs_f64() * 1000.0,
             );

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// A Python example pulled out of a document.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snippet {
     /// Stable identifier: derived from the enclosing heading and an ordinal, so it survives
     /// edits elsewhere in the document.
@@ -50,6 +50,79 @@ pub struct Snippet {
     /// Doctest option directives that apply to the whole snippet (`+ELLIPSIS`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// Setup fixtures (by their config name) run, in this order, in the snippet's fresh
+    /// namespace before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixtures: Vec<String>,
+    /// Not run: a `skip` marker or config entry said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<Skip>,
+    /// A failure is expected (`xfail`, or `expect=CATEGORY` for a particular one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub xfail: Option<Expectation>,
+    /// This snippet's time limit in seconds, when a marker sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
+}
+
+/// Why a snippet is not run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skip {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A failure the document knows about: the snippet passes when it fails this way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expectation {
+    /// The category it must fail with; absent: any failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<Category>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Expectation {
+    /// What [`Outcome::expected`] says: `failure`, or the category expected.
+    pub fn describe(&self) -> &'static str {
+        self.category.map_or("failure", Category::as_str)
+    }
+
+    /// The verdict on a snippet that ended as `outcome`: a failure as expected passes (its
+    /// category and error kept, so the record still says what happened); a pass, or a
+    /// failure of another category, fails and says what was expected.
+    pub fn judge(&self, mut outcome: Outcome) -> Outcome {
+        if outcome.status == Status::Skipped {
+            return outcome; // not run: nothing to compare
+        }
+        outcome.expected = Some(self.describe().to_string());
+        let expected = match self.category {
+            Some(category) => format!("expected to fail with `{category}`"),
+            None => "expected to fail".to_string(),
+        };
+        match outcome.category {
+            Category::Passed | Category::Skipped => {
+                outcome.status = Status::Failed;
+                outcome.error = Some(SnippetError {
+                    kind: "UnexpectedPass".into(),
+                    message: format!("{expected}, but passed"),
+                    line: None,
+                    traceback: None,
+                });
+            }
+            actual if self.category.is_none_or(|c| c == actual) => {
+                outcome.status = Status::Passed;
+            }
+            actual => {
+                outcome.status = Status::Failed;
+                if let Some(error) = outcome.error.as_mut() {
+                    error.message =
+                        format!("{expected}, but failed with `{actual}`: {}", error.message);
+                }
+            }
+        }
+        outcome
+    }
 }
 
 /// How a snippet's code is run.
@@ -224,6 +297,10 @@ pub struct Outcome {
     /// For doctest sessions: how many of the `>>>` examples ran, failed and were skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub examples: Option<ExampleCounts>,
+    /// Present when a marker expected a failure: `failure` (`xfail`) or the category
+    /// (`expect=`). With status `passed` it failed as expected; with `failed` it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
 }
 
 /// Examples of a doctest session, counted as `python -m doctest` counts them.
@@ -248,6 +325,7 @@ impl Outcome {
             stderr: Captured::default(),
             notes: Vec::new(),
             examples: None,
+            expected: None,
         }
     }
 
@@ -547,5 +625,71 @@ mod tests {
         assert_eq!(record.summary.passed, 1);
         assert_eq!(record.summary.failed, 1);
         assert_eq!(record.summary.skipped, 1);
+    }
+
+    fn failing(category: Category) -> Outcome {
+        Outcome::failed(
+            category,
+            SnippetError {
+                kind: "ImportError".into(),
+                message: "cannot import name 'Imputer'".into(),
+                line: Some(3),
+                traceback: None,
+            },
+            1.0,
+        )
+    }
+
+    #[test]
+    fn an_expected_failure_passes_and_keeps_what_happened() {
+        let outcome = Expectation::default().judge(failing(Category::MissingName));
+        assert_eq!(outcome.status, Status::Passed);
+        assert_eq!(outcome.category, Category::MissingName);
+        assert_eq!(outcome.expected.as_deref(), Some("failure"));
+        assert_eq!(
+            outcome.error.unwrap().message,
+            "cannot import name 'Imputer'"
+        );
+        let json = serde_json::to_value(Expectation::default()).unwrap();
+        assert_eq!(json, serde_json::json!({}));
+    }
+
+    #[test]
+    fn an_expected_failure_that_passes_fails() {
+        let outcome = Expectation::default().judge(Outcome::clean(Category::Passed, 1.0));
+        assert_eq!(outcome.status, Status::Failed);
+        assert_eq!(outcome.category, Category::Passed);
+        let error = outcome.error.unwrap();
+        assert_eq!(error.kind, "UnexpectedPass");
+        assert_eq!(error.message, "expected to fail, but passed");
+    }
+
+    #[test]
+    fn an_expected_category_must_match() {
+        let expect = Expectation {
+            category: Some(Category::MissingName),
+            reason: None,
+        };
+        assert_eq!(
+            expect.judge(failing(Category::MissingName)).status,
+            Status::Passed
+        );
+        let other = expect.judge(failing(Category::Exception));
+        assert_eq!(other.status, Status::Failed);
+        assert_eq!(other.category, Category::Exception);
+        assert_eq!(other.expected.as_deref(), Some("missing-name"));
+        assert_eq!(
+            other.error.unwrap().message,
+            "expected to fail with `missing-name`, but failed with `exception`: cannot import name 'Imputer'"
+        );
+        let passed = expect.judge(Outcome::clean(Category::Passed, 1.0));
+        assert_eq!(
+            passed.error.unwrap().message,
+            "expected to fail with `missing-name`, but passed"
+        );
+        // A snippet that did not run is not judged.
+        let skipped = expect.judge(Outcome::clean(Category::Skipped, 0.0));
+        assert_eq!(skipped.status, Status::Skipped);
+        assert_eq!(skipped.expected, None);
     }
 }

@@ -37,6 +37,10 @@ pub fn reason(entry: &SnippetRecord) -> Option<String> {
 /// The best suggestion, phrased as a question.
 pub fn help(suggestions: &[String]) -> Option<String> {
     let first = suggestions.first()?;
+    // A hint in words (what would define an undefined name) is shown as it is.
+    if first.contains(' ') {
+        return Some(first.clone());
+    }
     Some(format!("did you mean `{first}`?"))
 }
 

@@ -156,14 +156,25 @@ fn write_success(
     options: &HumanOptions,
     p: &Palette,
 ) {
-    let (style, label) = match status {
-        Status::Skipped => (p.warning, "skip"),
-        _ => (p.ok, "  ok"),
-    };
     let snippet = &entry.snippet;
+    // A failure a marker expected passes; say so, and why it was expected or skipped.
+    let (style, label, reason) = match status {
+        Status::Skipped => (
+            p.warning,
+            "skip",
+            snippet.skip.as_ref().and_then(|s| s.reason.as_ref()),
+        ),
+        _ if entry.outcome.expected.is_some() => (
+            p.ok,
+            "xfail",
+            snippet.xfail.as_ref().and_then(|x| x.reason.as_ref()),
+        ),
+        _ => (p.ok, "  ok", None),
+    };
+    let reason = reason.map(|r| format!(" ({r})")).unwrap_or_default();
     let _ = writeln!(
         out,
-        "{style}{label}{style:#} {}:{} {}",
+        "{style}{label}{style:#} {}:{} {}{reason}",
         snippet.path, snippet.line, snippet.id
     );
     if options.verbose {

@@ -1,0 +1,488 @@
+//! Setup fixtures and per-snippet markers from the config: which snippets run after which
+//! fixture, the markers of snippets whose format cannot hold them (plain text), and the
+//! hints an `undefined-name` failure gets.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use snipcheck_extract::{defined_names, Format, Markers};
+use snipcheck_python::Fixture;
+use snipcheck_record::{Category, Diagnostic, Severity, Snippet, SnippetRecord, Status};
+
+use crate::args::CheckArgs;
+use crate::config::LoadedConfig;
+
+/// A `fixtures:` entry of `snipcheck.yaml`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureConfig {
+    /// The Python file, relative to the config.
+    pub file: PathBuf,
+    /// Every snippet of these documents (files or folders) runs after the fixture...
+    #[serde(default)]
+    pub documents: Vec<PathBuf>,
+    /// ...or only those under headings matching these (a substring, or a glob with `*`
+    /// and `?`; case-insensitive), within `documents` when both are given...
+    #[serde(default)]
+    pub sections: Vec<String>,
+    /// ...and these snippets, by id.
+    #[serde(default)]
+    pub snippets: Vec<String>,
+}
+
+/// A `snippets:` entry of `snipcheck.yaml`: the markers of one snippet, by id.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnippetEntry {
+    /// `true`, or the reason.
+    pub skip: Option<Flag>,
+    /// `true`, or the reason.
+    pub xfail: Option<Flag>,
+    /// The failure category expected.
+    pub expect: Option<String>,
+    /// Why it is skipped or expected to fail.
+    pub reason: Option<String>,
+    /// Seconds.
+    pub timeout: Option<f64>,
+    /// A fixture name, or a list of them.
+    pub fixture: Option<Names>,
+    pub session: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Flag {
+    On(bool),
+    Reason(String),
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl SnippetEntry {
+    /// The entry as markers, checked by the same rules as markers in documents.
+    fn markers(&self) -> Result<Markers, String> {
+        let mut markers = Markers::default();
+        for (key, flag) in [("skip", &self.skip), ("xfail", &self.xfail)] {
+            match flag {
+                Some(Flag::On(true)) => markers.set(key, None)?,
+                Some(Flag::Reason(reason)) => markers.set(key, Some(reason))?,
+                Some(Flag::On(false)) | None => {}
+            }
+        }
+        if let Some(expect) = &self.expect {
+            markers.set("expect", Some(expect))?;
+        }
+        if let Some(reason) = &self.reason {
+            markers.set("reason", Some(reason))?;
+        }
+        if let Some(timeout) = self.timeout {
+            markers.set("timeout", Some(&timeout.to_string()))?;
+        }
+        match &self.fixture {
+            Some(Names::One(name)) => markers.set("fixture", Some(name))?,
+            Some(Names::Many(names)) => {
+                for name in names {
+                    markers.set("fixture", Some(name))?;
+                }
+            }
+            None => {}
+        }
+        if let Some(session) = &self.session {
+            markers.set("session", Some(session))?;
+        }
+        Ok(markers)
+    }
+}
+
+/// The fixtures of a run, loaded.
+pub struct Fixtures {
+    /// Every fixture the config defines, in name order.
+    defined: Vec<Fixture>,
+}
+
+/// Applies the config's `snippets:` markers and `fixtures:` to the extracted snippets
+/// (`--no-fixtures`: none at all) and loads the fixtures' code. Problems with a marker or
+/// an entry become error diagnostics; an unreadable fixture file stops the run. An id no
+/// snippet has is an error only when the config's own documents are checked: with paths
+/// on the command line the entry may be for a document left out.
+pub fn prepare(
+    loaded: &LoadedConfig,
+    args: &CheckArgs,
+    snippets: &mut [Vec<Snippet>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Fixtures> {
+    let config = &loaded.config;
+    let no_fixtures = args.no_fixtures;
+    let every_document = args.paths.is_empty();
+    let text = loaded
+        .path
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let config_path = loaded
+        .path
+        .as_ref()
+        .map_or_else(|| "snipcheck.yaml".to_string(), |p| p.display().to_string());
+    let mut error = |key: &str, message: String| {
+        diagnostics.push(Diagnostic {
+            path: config_path.clone(),
+            line: line_of_key(&text, key),
+            severity: Severity::Error,
+            message,
+        })
+    };
+
+    for (id, entry) in &config.snippets {
+        let markers = match entry.markers() {
+            Ok(markers) => markers,
+            Err(message) => {
+                error(id, format!("snippets.{id}: {message}"));
+                continue;
+            }
+        };
+        let mut found = false;
+        for snippet in snippets.iter_mut().flatten().filter(|s| &s.id == id) {
+            markers.clone().apply(snippet);
+            found = true;
+        }
+        if !found && every_document {
+            error(id, unknown_id("snippets", id, snippets));
+        }
+    }
+
+    let mut defined = Vec::new();
+    for (name, fixture) in &config.fixtures {
+        let file = loaded.resolve(&fixture.file);
+        let code = std::fs::read_to_string(&file).with_context(|| {
+            format!(
+                "{config_path}: fixture `{name}`: cannot read {}",
+                file.display()
+            )
+        })?;
+        defined.push(Fixture {
+            name: name.clone(),
+            path: file.display().to_string(),
+            code,
+        });
+        for id in &fixture.snippets {
+            if every_document && !snippets.iter().flatten().any(|s| &s.id == id) {
+                error(
+                    id,
+                    unknown_id(&format!("fixtures.{name}.snippets"), id, snippets),
+                );
+            }
+        }
+    }
+
+    for snippet in snippets.iter_mut().flatten() {
+        if no_fixtures {
+            snippet.fixtures.clear();
+            continue;
+        }
+        // Fixtures from the config run first, then those the snippet's markers name.
+        let mut names: Vec<String> = config
+            .fixtures
+            .iter()
+            .filter(|(_, fixture)| applies(loaded, fixture, snippet))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in std::mem::take(&mut snippet.fixtures) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        for name in names.iter().filter(|n| !config.fixtures.contains_key(*n)) {
+            diagnostics.push(Diagnostic {
+                path: snippet.path.clone(),
+                line: Some(snippet.line),
+                severity: Severity::Error,
+                message: format!(
+                    "the snippet `{}` asks for the fixture `{name}`, which the config does not define ({})",
+                    snippet.id,
+                    match config.fixtures.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>() {
+                        known if known.is_empty() => "it defines no fixtures".to_string(),
+                        known => format!("it defines {}", known.join(", ")),
+                    }
+                ),
+            });
+        }
+        snippet.fixtures = names;
+    }
+    Ok(Fixtures { defined })
+}
+
+impl Fixtures {
+    /// Every fixture the config defines.
+    pub fn all(&self) -> &[Fixture] {
+        &self.defined
+    }
+
+    /// The fixtures a document's snippets run with, for its job.
+    pub fn for_document(&self, snippets: &[Snippet]) -> Vec<Fixture> {
+        let used: BTreeSet<&str> = snippets
+            .iter()
+            .flat_map(|s| s.fixtures.iter().map(String::as_str))
+            .collect();
+        self.defined
+            .iter()
+            .filter(|f| used.contains(f.name.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// Adds to each `undefined-name` failure what would define the missing name: a
+    /// fixture, or an earlier snippet of the same document with the session marker that
+    /// would chain the two.
+    pub fn suggest(&self, records: &mut [SnippetRecord]) {
+        for index in 0..records.len() {
+            let record = &records[index];
+            if record.outcome.status != Status::Failed
+                || record.outcome.category != Category::UndefinedName
+            {
+                continue;
+            }
+            let Some(name) = record
+                .outcome
+                .error
+                .as_ref()
+                .and_then(|e| undefined_name(&e.message))
+            else {
+                continue;
+            };
+            let snippet = &record.snippet;
+            let mut hints = Vec::new();
+            for fixture in &self.defined {
+                if !snippet.fixtures.contains(&fixture.name)
+                    && defined_names(&fixture.code).contains(name)
+                {
+                    let how = match marker(&snippet.path, "fixture", &fixture.name) {
+                        Some(marker) => format!(
+                            "apply it with {marker} before the block, or in the config's `fixtures:`"
+                        ),
+                        None => format!(
+                            "apply it in the config: `snippets: {{{}: {{fixture: {}}}}}`, or list the document or section under `fixtures: {}:`",
+                            snippet.id, fixture.name, fixture.name
+                        ),
+                    };
+                    hints.push(format!(
+                        "the fixture `{}` ({}) defines `{name}`: {how}",
+                        fixture.name, fixture.path,
+                    ));
+                }
+            }
+            let earlier = records[..index].iter().rev().find(|r| {
+                r.snippet.path == snippet.path
+                    && (r.snippet.session.is_none() || r.snippet.session != snippet.session)
+                    && defined_names(&r.snippet.code).contains(name)
+            });
+            if let Some(earlier) = earlier {
+                let session = earlier
+                    .snippet
+                    .session
+                    .as_ref()
+                    .unwrap_or(&earlier.snippet.id);
+                let how = match marker(&snippet.path, "session", session) {
+                    Some(marker) => format!("with {marker} before both blocks"),
+                    None => format!(
+                        ": `session: {session}` in the config's `snippets:` entries of both"
+                    ),
+                };
+                hints.push(format!(
+                    "the snippet `{}` (line {}) defines `{name}`: run the two in one session{}{how}",
+                    earlier.snippet.id,
+                    earlier.snippet.line,
+                    if how.starts_with(':') { "" } else { " " },
+                ));
+            }
+            let outcome = &mut records[index].outcome;
+            // A remembered verdict may carry these hints already.
+            outcome.suggestions.retain(|s| !hints.contains(s));
+            hints.append(&mut outcome.suggestions);
+            outcome.suggestions = hints;
+        }
+    }
+}
+
+/// The name in Python's "name 'x' is not defined" message.
+fn undefined_name(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("name '")?;
+    Some(&rest[..rest.find('\'')?])
+}
+
+/// A marker as the snippet's document writes it; `None` for formats that cannot hold
+/// one (plain text: the config's `snippets:` holds its markers).
+fn marker(path: &str, key: &str, value: &str) -> Option<String> {
+    match Format::for_path(Path::new(path))? {
+        Format::Markdown | Format::Html => Some(format!("`<!-- snipcheck: {key}={value} -->`")),
+        Format::Rst => Some(format!("`.. snipcheck: {key}={value}`")),
+        _ => None,
+    }
+}
+
+/// Whether a `fixtures:` entry applies to a snippet.
+fn applies(loaded: &LoadedConfig, fixture: &FixtureConfig, snippet: &Snippet) -> bool {
+    if fixture.snippets.contains(&snippet.id) {
+        return true;
+    }
+    if fixture.documents.is_empty() && fixture.sections.is_empty() {
+        return false;
+    }
+    let in_documents = fixture.documents.is_empty()
+        || fixture
+            .documents
+            .iter()
+            .any(|d| same_or_inside(&loaded.resolve(d), Path::new(&snippet.path)));
+    let in_sections = fixture.sections.is_empty()
+        || snippet
+            .section
+            .as_deref()
+            .is_some_and(|s| fixture.sections.iter().any(|p| section_matches(p, s)));
+    in_documents && in_sections
+}
+
+/// Whether `path` is `target` or lies inside it, comparing real paths where they exist.
+fn same_or_inside(target: &Path, path: &Path) -> bool {
+    let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    real(path).starts_with(real(target))
+}
+
+/// A heading pattern: a glob when it has `*` or `?`, else a substring; case-insensitive.
+fn section_matches(pattern: &str, heading: &str) -> bool {
+    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
+    let heading: Vec<char> = heading.to_lowercase().chars().collect();
+    if !pattern.iter().any(|c| matches!(c, '*' | '?')) {
+        return heading
+            .windows(pattern.len().max(1))
+            .any(|w| w == pattern.as_slice())
+            || pattern.is_empty();
+    }
+    // Iterative glob with backtracking to the last `*`.
+    let (mut p, mut h) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while h < heading.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, h));
+                p += 1;
+            }
+            Some(c) if *c == '?' || *c == heading[h] => {
+                p += 1;
+                h += 1;
+            }
+            _ => match star {
+                Some((sp, sh)) => {
+                    p = sp + 1;
+                    h = sh + 1;
+                    star = Some((sp, sh + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+/// The message for an id the config names that no snippet has.
+fn unknown_id(section: &str, id: &str, snippets: &[Vec<Snippet>]) -> String {
+    let ids: BTreeSet<&str> = snippets.iter().flatten().map(|s| s.id.as_str()).collect();
+    let close = ids
+        .iter()
+        .find(|known| known.starts_with(id) || id.starts_with(**known));
+    match close {
+        Some(known) => format!("{section}: no snippet has the id `{id}`; did you mean `{known}`?"),
+        None => format!("{section}: no snippet in the documents checked has the id `{id}`"),
+    }
+}
+
+/// The line of the config (1-based) where `key` is written: as a mapping key, else the
+/// first line that names it as a word (an item of a `[...]` list).
+fn line_of_key(text: &str, key: &str) -> Option<u32> {
+    let as_key = text.lines().position(|line| {
+        let line = line.trim_start().trim_start_matches("- ");
+        [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ]
+        .iter()
+        .any(|k| line.starts_with(k.as_str()))
+            || line == key
+    });
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    let named = || {
+        text.lines().position(|line| {
+            line.match_indices(key).any(|(at, _)| {
+                !word(line[..at].chars().next_back())
+                    && !word(line[at + key.len()..].chars().next())
+            })
+        })
+    };
+    as_key.or_else(named).map(|i| i as u32 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_patterns() {
+        assert!(section_matches(
+            "evaluate",
+            "Q7. How do you EVALUATE a model?"
+        ));
+        assert!(section_matches(
+            "Q7.*model?",
+            "Q7. How do you evaluate a model?"
+        ));
+        assert!(section_matches("*regression*", "Q7. a regression model"));
+        assert!(!section_matches("Q8.*", "Q7. a model"));
+        assert!(!section_matches("clustering", "Q7. a model"));
+        assert!(section_matches("Q?. *", "Q7. a model"));
+    }
+
+    #[test]
+    fn undefined_names_from_messages() {
+        assert_eq!(
+            undefined_name("name 'y_true' is not defined"),
+            Some("y_true")
+        );
+        assert_eq!(undefined_name("something else"), None);
+    }
+
+    #[test]
+    fn keys_in_config_text() {
+        let text = "snippets:\n  a-b:\n    skip: true\n  \"c\": {xfail: x}\nfixtures:\n  ml:\n    snippets: [d]\n    - e\n";
+        assert_eq!(line_of_key(text, "a-b"), Some(2));
+        assert_eq!(line_of_key(text, "c"), Some(4));
+        assert_eq!(line_of_key(text, "e"), Some(8));
+        assert_eq!(line_of_key(text, "d"), Some(7));
+        assert_eq!(line_of_key(text, "zz"), None);
+    }
+
+    #[test]
+    fn entries_become_markers() {
+        let entry: SnippetEntry = serde_yaml::from_str(
+            "{xfail: imgaug is broken, timeout: 5, fixture: [ml, images], session: s}",
+        )
+        .unwrap();
+        let markers = entry.markers().unwrap();
+        assert_eq!(
+            markers.xfail.unwrap().reason.as_deref(),
+            Some("imgaug is broken")
+        );
+        assert_eq!(markers.timeout, Some(5.0));
+        assert_eq!(markers.fixtures, ["ml", "images"]);
+        let entry: SnippetEntry = serde_yaml::from_str("{skip: false, expect: nonsense}").unwrap();
+        assert!(entry.markers().unwrap_err().starts_with("expect=nonsense"));
+        let entry: SnippetEntry = serde_yaml::from_str("{timeout: -2}").unwrap();
+        assert!(entry.markers().is_err());
+        assert!(serde_yaml::from_str::<SnippetEntry>("{xfial: true}").is_err());
+    }
+}
