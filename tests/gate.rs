@@ -178,6 +178,15 @@ fn a_warm_rerun_runs_nothing_and_an_edit_runs_only_what_changed() {
         ran(&edited),
         "snipcheck: 2 verdicts from the result cache, 1 snippet run"
     );
+    // An edited fixture runs the snippets that use it again, and only those.
+    let fixture = dir.join("numbers.py");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    std::fs::write(&fixture, text.replace("\"b\"]", "\"b\", \"c\"]")).unwrap();
+    let refixtured = cached_run(dir, cache.path(), &[]);
+    assert_eq!(
+        ran(&refixtured),
+        "snipcheck: 2 verdicts from the result cache, 1 snippet run"
+    );
     // --no-cache runs everything.
     let forced = cached_run(dir, cache.path(), &["--no-cache"]);
     assert_eq!(ran(&forced), "nothing from the cache");
