@@ -1,4 +1,4 @@
-//! Which top-level modules a snippet imports, read from its text (no Python needed), so the
+//! Which modules a snippet imports, read from its text (no Python needed), so the
 //! pool can warm workers up with them and send documents to workers that already have them.
 
 use std::collections::BTreeSet;
@@ -14,8 +14,9 @@ const NOT_FOR_WARMING: &[&str] = &[
     "idlelib",
 ];
 
-/// Top-level names of `import a.b` and `from a.b import c` statements at any indentation.
-pub fn top_level_imports(code: &str) -> BTreeSet<String> {
+/// The modules `import a.b` and `from a.b import c` statements load, at any indentation,
+/// as written (`a.b`): warming only `a` would leave every child to import `a.b` again.
+pub fn imported_modules(code: &str) -> BTreeSet<String> {
     let mut modules = BTreeSet::new();
     for line in code.lines() {
         let line = line.trim_start();
@@ -31,18 +32,24 @@ pub fn top_level_imports(code: &str) -> BTreeSet<String> {
             }
         }
     }
-    modules.retain(|m| !NOT_FOR_WARMING.contains(&m.as_str()));
+    modules.retain(|m| {
+        let top = m.split('.').next().unwrap_or(m);
+        !NOT_FOR_WARMING.contains(&top)
+    });
     modules
 }
 
-/// `numpy` from ` numpy.linalg as la`; `None` for relative imports and non-names.
+/// `numpy.linalg` from ` numpy.linalg as la`; `None` for relative imports and non-names.
 fn module_head(text: &str) -> Option<String> {
     let head: String = text
         .trim_start()
         .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
         .collect();
-    let valid = !head.is_empty() && !head.starts_with(|c: char| c.is_ascii_digit());
+    let valid = !head.is_empty()
+        && !head.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && !head.ends_with('.')
+        && !head.contains("..");
     valid.then_some(head)
 }
 
@@ -51,15 +58,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_top_level_modules() {
+    fn finds_the_modules_as_written() {
         let code = "import numpy as np, os.path\nfrom sklearn.metrics import r2_score\n\
                     def f():\n    import torch.nn as nn\nfrom . import sibling\nimport this\n";
-        let found: Vec<String> = top_level_imports(code).into_iter().collect();
-        assert_eq!(found, ["numpy", "os", "sklearn", "torch"]);
+        let found: Vec<String> = imported_modules(code).into_iter().collect();
+        assert_eq!(found, ["numpy", "os.path", "sklearn.metrics", "torch.nn"]);
     }
 
     #[test]
     fn prose_like_lines_are_not_imports() {
-        assert!(top_level_imports("important = 1\nfromage = 2\n").is_empty());
+        assert!(imported_modules("important = 1\nfromage = 2\n").is_empty());
     }
 }

@@ -320,7 +320,7 @@ fn take_job(queue: &Mutex<VecDeque<Job>>, warm: Option<&Vec<String>>) -> Result<
 fn job_imports(job: &Job) -> std::collections::BTreeSet<String> {
     job.snippets
         .iter()
-        .flat_map(|s| crate::imports::top_level_imports(&s.code))
+        .flat_map(|s| crate::imports::imported_modules(&s.code))
         .collect()
 }
 
