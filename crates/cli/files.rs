@@ -20,6 +20,11 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     let mut file = tempfile::NamedTempFile::new_in(parent)
         .with_context(|| format!("cannot write in {}", parent.display()))?;
     file.write_all(text.as_bytes())?;
+    // Temporary files are private (0600); a report is for others to read, as `>` would make it.
+    use std::os::unix::fs::PermissionsExt;
+    let _ = file
+        .as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644));
     file.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
