@@ -1,26 +1,20 @@
 //! Bad input: a clear message naming the file (and line), exit 2, the rest still checked.
 
-use crate::support::{record, snipcheck, snipcheck_in, stable_settings, stderr};
+use crate::support::{check_json, snipcheck, snipcheck_in, stable_settings, stderr};
 
 #[test]
 fn binary_and_invalid_utf8_documents_are_reported_and_the_rest_is_checked() {
-    let output = snipcheck(&[
-        "check",
-        "fixtures/bad/binary.md",
-        "fixtures/bad/latin1.txt",
-        "fixtures/check/paragraphs.txt",
-        "--config",
-        "fixtures/check/snipcheck.yaml",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "stderr:\n{}",
-        stderr(&output)
+    let record = check_json(
+        &[
+            "check",
+            "fixtures/bad/binary.md",
+            "fixtures/bad/latin1.txt",
+            "fixtures/check/paragraphs.txt",
+            "--config",
+            "fixtures/check/snipcheck.yaml",
+        ],
+        2,
     );
-    let record = record(&output);
     assert_eq!(
         record["summary"]["snippets"], 4,
         "the good document was still checked"
@@ -53,21 +47,15 @@ fn malformed_config_names_file_line_and_valid_keys() {
 
 #[test]
 fn unterminated_fence_is_a_warning_and_still_runs() {
-    let output = snipcheck(&[
-        "check",
-        "fixtures/bad/unterminated.md",
-        "--config",
-        "fixtures/check/snipcheck.yaml",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stderr:\n{}",
-        stderr(&output)
+    let record = check_json(
+        &[
+            "check",
+            "fixtures/bad/unterminated.md",
+            "--config",
+            "fixtures/check/snipcheck.yaml",
+        ],
+        0,
     );
-    let record = record(&output);
     assert_eq!(record["summary"]["passed"], 1);
     insta::assert_json_snapshot!("unterminated_fence", record["diagnostics"]);
 }

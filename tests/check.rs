@@ -1,23 +1,10 @@
 //! The main path on fixture documents: every verdict category, plain text and Markdown.
 
-use crate::support::{record, snipcheck, stable_settings, stderr, stdout};
+use crate::support::{check_json, record, snipcheck, stable_settings, stderr, stdout};
 
 #[test]
 fn every_category_in_markdown_and_plain_text() {
-    let output = snipcheck(&[
-        "check",
-        "--config",
-        "fixtures/check/snipcheck.yaml",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "stderr:\n{}",
-        stderr(&output)
-    );
-    let record = record(&output);
+    let record = check_json(&["check", "--config", "fixtures/check/snipcheck.yaml"], 1);
     stable_settings().bind(|| insta::assert_json_snapshot!("fixture_record", record));
 }
 

@@ -36,6 +36,12 @@ pub fn command_in(dir: &Path, args: &[&str]) -> Command {
     command
 }
 
+/// Runs `snipcheck ARGS --format json` from the repository root, checks its exit code, and
+/// returns the record.
+pub fn check_json(args: &[&str], exit_code: i32) -> serde_json::Value {
+    json_record(command_in(&root(), args), exit_code)
+}
+
 /// Runs `command` with `--format json`, checks its exit code, and returns the record.
 pub fn json_record(mut command: Command, exit_code: i32) -> serde_json::Value {
     let output = command
