@@ -178,3 +178,28 @@ fn rst_directives_groups_and_blocks() {
     );
     assert_eq!(record["snippets"][6]["session"], "doctest:other");
 }
+
+/// A session's snippets share one namespace, so `--isolate snippet` must keep them in one
+/// process: the notebook's later cells and the Markdown sessions still see earlier names.
+#[test]
+fn sessions_keep_their_namespace_when_snippets_are_isolated() {
+    for fixture in [
+        "fixtures/formats/analysis.ipynb",
+        "fixtures/formats/sessions.md",
+    ] {
+        let run = |isolate: &str| {
+            let output = snipcheck(&[
+                "check",
+                fixture,
+                "--config",
+                "fixtures/formats/snipcheck.yaml",
+                "--format",
+                "json",
+                "--isolate",
+                isolate,
+            ]);
+            verdicts(&record(&output))
+        };
+        assert_eq!(run("snippet"), run("document"), "{fixture}");
+    }
+}

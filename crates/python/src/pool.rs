@@ -121,17 +121,25 @@ pub fn run(
 ) -> Result<PoolResult> {
     let mut outcomes: Vec<Vec<Option<Outcome>>> =
         jobs.iter().map(|j| vec![None; j.snippets.len()]).collect();
-    let queue: Mutex<VecDeque<Job>> = Mutex::new(
-        jobs.iter()
+    let parts = split_into_parts(&jobs, options.isolate);
+    let queue: Mutex<VecDeque<Queued>> = Mutex::new(
+        parts
+            .iter()
             .enumerate()
-            .filter(|(_, j)| !j.snippets.is_empty())
-            .map(|(i, j)| Job {
-                job: i,
-                snippets: j.snippets.clone(),
-                start: 0,
-                timeout_s: j.timeout_s,
-                isolate: options.isolate,
-                fixtures: j.fixtures.clone(),
+            .map(|(i, part)| {
+                let document = &jobs[part.document];
+                Queued::new(Job {
+                    job: i,
+                    snippets: part
+                        .indices
+                        .iter()
+                        .map(|&s| document.snippets[s].clone())
+                        .collect(),
+                    start: 0,
+                    timeout_s: document.timeout_s,
+                    isolate: options.isolate,
+                    fixtures: document.fixtures.clone(),
+                })
             })
             .collect(),
     );
@@ -173,10 +181,11 @@ pub fn run(
                     sandbox = Some(report);
                 }
                 Event::Finished {
-                    job,
+                    job: part,
                     index,
                     outcome,
                 } => {
+                    let (job, index) = parts[part].origin(index);
                     // Judged here, where every ending arrives (a dead worker's too).
                     let snippet = &jobs[job].snippets[index];
                     let outcome = match &snippet.xfail {
@@ -190,14 +199,17 @@ pub fn run(
                     outcomes[job][index] = Some(outcome);
                 }
                 Event::Slow {
-                    job,
+                    job: part,
                     index,
                     seconds,
-                } => on_progress(Progress::Slow {
-                    snippet: &jobs[job].snippets[index],
-                    seconds,
-                    limit: time_limit(&jobs[job].snippets[index], jobs[job].timeout_s),
-                }),
+                } => {
+                    let (job, index) = parts[part].origin(index);
+                    on_progress(Progress::Slow {
+                        snippet: &jobs[job].snippets[index],
+                        seconds,
+                        limit: time_limit(&jobs[job].snippets[index], jobs[job].timeout_s),
+                    })
+                }
                 Event::Failed(err) => {
                     // No worker can run anything: stop the others rather than wait.
                     if let Ok(mut queue) = queue.lock() {
@@ -238,6 +250,75 @@ pub fn run(
     })
 }
 
+/// A piece of one document that runs as one job: the whole document under
+/// `--isolate document`; under `--isolate snippet`, the snippets that import the same
+/// modules (a session's snippets stay together: they share one namespace, so one child).
+#[derive(Debug, PartialEq)]
+struct Part {
+    document: usize,
+    /// Indices of its snippets in the document, in document order.
+    indices: Vec<usize>,
+}
+
+impl Part {
+    /// The document and snippet index of the part's snippet `index`.
+    fn origin(&self, index: usize) -> (usize, usize) {
+        (self.document, self.indices[index])
+    }
+}
+
+/// Cuts the documents into jobs. Splitting by imports lets `--isolate snippet` fork each
+/// snippet from a worker holding only what it imports: a fork of a worker that imported
+/// scikit-learn costs several times that of a bare one (the page tables of ~1000 mappings
+/// are copied and torn down each time). Parts that import something come first, so the
+/// slow imports start while the light parts fill the other cores.
+fn split_into_parts(jobs: &[DocumentJob], isolate: Isolation) -> Vec<Part> {
+    let mut parts = Vec::new();
+    for (document, job) in jobs.iter().enumerate() {
+        if job.snippets.is_empty() {
+            continue;
+        }
+        if isolate == Isolation::Document {
+            parts.push(Part {
+                document,
+                indices: (0..job.snippets.len()).collect(),
+            });
+            continue;
+        }
+        // Key: the session, else the imports; parts in order of first appearance.
+        let mut keyed: Vec<(PartKey, Vec<usize>)> = Vec::new();
+        for (index, snippet) in job.snippets.iter().enumerate() {
+            let key = match &snippet.session {
+                Some(session) => PartKey::Session(session.clone()),
+                None => PartKey::Imports(crate::imports::imported_modules(&snippet.code)),
+            };
+            match keyed.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, indices)) => indices.push(index),
+                None => keyed.push((key, vec![index])),
+            }
+        }
+        parts.extend(
+            keyed
+                .into_iter()
+                .map(|(_, indices)| Part { document, indices }),
+        );
+    }
+    // Stable: document order within each group.
+    parts.sort_by_cached_key(|part| {
+        let document = &jobs[part.document];
+        part.indices
+            .iter()
+            .all(|&i| crate::imports::imported_modules(&document.snippets[i].code).is_empty())
+    });
+    parts
+}
+
+#[derive(Debug, PartialEq)]
+enum PartKey {
+    Session(String),
+    Imports(std::collections::BTreeSet<String>),
+}
+
 enum Event {
     Ready(PythonInfo, SandboxReport),
     Finished {
@@ -253,35 +334,51 @@ enum Event {
     Failed(anyhow::Error),
 }
 
-/// Takes jobs from the queue until it is empty, replacing the worker if it dies.
+/// How many warm workers one feeding thread keeps under `--isolate snippet`, one per set of
+/// imports; the least recently used goes when another set needs a worker.
+const WORKERS_PER_THREAD: usize = 3;
+
+/// Takes jobs from the queue until it is empty, replacing a worker that dies.
+///
+/// Under `--isolate document` the thread keeps one worker, warmed with what its first job
+/// imports: a document's child is forked once, and a second warm-up would cost more than
+/// it saves. Under `--isolate snippet` every snippet is a fork, so each job goes to a worker
+/// warmed with exactly its imports, started when the thread has none.
 fn feed_worker(
     options: &PoolOptions,
-    queue: &Mutex<VecDeque<Job>>,
+    queue: &Mutex<VecDeque<Queued>>,
     events: &mpsc::Sender<Event>,
 ) -> Result<()> {
-    let mut worker: Option<Worker> = None;
+    // Most recently used last.
+    let mut workers: Vec<Worker> = Vec::new();
     loop {
         if interrupted() {
             return Ok(());
         }
-        let warm = worker.as_ref().map(|w| &w.warm);
-        let Some(mut job) = take_job(queue, warm)? else {
+        let warm: Vec<&Vec<String>> = workers.iter().map(|w| &w.warm).collect();
+        let Some(Queued { mut job, imports }) = take_job(queue, &warm, options.isolate)? else {
             return Ok(());
         };
-        let current = match worker.as_mut() {
-            Some(worker) => worker,
+        let wanted = options.warmup.clone().unwrap_or_else(|| imports.clone());
+        let found = match options.isolate {
+            Isolation::Document => (!workers.is_empty()).then_some(0),
+            Isolation::Snippet => workers.iter().position(|w| w.warm == wanted),
+        };
+        let index = match found {
+            Some(index) => index,
             None => {
-                let warm = options
-                    .warmup
-                    .clone()
-                    .unwrap_or_else(|| job_imports(&job).into_iter().collect());
-                worker.insert(Worker::spawn(options, warm, events)?)
+                if workers.len() >= WORKERS_PER_THREAD {
+                    workers.remove(0);
+                }
+                workers.push(Worker::spawn(options, wanted, events)?);
+                workers.len() - 1
             }
         };
-        match current.run(&job, events)? {
-            JobEnd::Done => {}
+        let mut worker = workers.remove(index);
+        match worker.run(&job, events)? {
+            JobEnd::Done => workers.push(worker),
             JobEnd::WorkerDied { running: index } => {
-                worker = None;
+                drop(worker);
                 if interrupted() {
                     return Ok(());
                 }
@@ -296,32 +393,63 @@ fn feed_worker(
                     queue
                         .lock()
                         .map_err(|_| anyhow!("queue poisoned"))?
-                        .push_front(job);
+                        .push_front(Queued { job, imports });
                 }
             }
         }
     }
 }
 
-/// The next job for a worker: preferably one whose imports the worker has already done,
-/// so heavy imports (TensorFlow takes seconds) are paid by as few processes as possible.
-fn take_job(queue: &Mutex<VecDeque<Job>>, warm: Option<&Vec<String>>) -> Result<Option<Job>> {
+/// The next job for a thread whose workers have these warm-ups.
+///
+/// `--isolate document`: preferably one whose imports a worker has already done, so heavy
+/// imports (TensorFlow takes seconds) are paid by as few processes as possible.
+/// `--isolate snippet`: one whose imports a worker has exactly; else, once the thread has
+/// a worker, the one importing least (a bare worker starts in milliseconds, while the
+/// heavy parts at the front of the queue are likely being run by another thread).
+fn take_job(
+    queue: &Mutex<VecDeque<Queued>>,
+    warm: &[&Vec<String>],
+    isolate: Isolation,
+) -> Result<Option<Queued>> {
     let mut queue = queue.lock().map_err(|_| anyhow!("queue poisoned"))?;
-    let position = warm
-        .and_then(|warm| {
-            queue
-                .iter()
-                .position(|job| job_imports(job).iter().all(|m| warm.contains(m)))
-        })
-        .unwrap_or(0);
-    Ok(queue.remove(position))
+    let position = match isolate {
+        Isolation::Document => queue.iter().position(|queued| {
+            warm.iter()
+                .any(|w| queued.imports.iter().all(|m| w.contains(m)))
+        }),
+        Isolation::Snippet => queue
+            .iter()
+            .position(|queued| warm.contains(&&queued.imports))
+            .or_else(|| {
+                let lightest = queue
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, queued)| queued.imports.len());
+                lightest.filter(|_| !warm.is_empty()).map(|(i, _)| i)
+            }),
+    };
+    Ok(queue.remove(position.unwrap_or(0)))
 }
 
-fn job_imports(job: &Job) -> std::collections::BTreeSet<String> {
-    job.snippets
-        .iter()
-        .flat_map(|s| crate::imports::imported_modules(&s.code))
-        .collect()
+/// A job waiting in the queue, with the modules its snippets import (read once).
+struct Queued {
+    job: Job,
+    imports: Vec<String>,
+}
+
+impl Queued {
+    fn new(job: Job) -> Queued {
+        let imports: std::collections::BTreeSet<String> = job
+            .snippets
+            .iter()
+            .flat_map(|s| crate::imports::imported_modules(&s.code))
+            .collect();
+        Queued {
+            job,
+            imports: imports.into_iter().collect(),
+        }
+    }
 }
 
 enum JobEnd {
@@ -555,5 +683,112 @@ mod tests {
         assert!(matches_pattern("PATH", "PATH"));
         assert!(!matches_pattern("PATH", "PATHEXT"));
         assert!(!matches_pattern("LC_*", "GITHUB_TOKEN"));
+    }
+
+    fn snippet(code: &str, session: Option<&str>) -> Snippet {
+        Snippet {
+            code: code.into(),
+            session: session.map(Into::into),
+            ..Snippet::default()
+        }
+    }
+
+    fn document(snippets: Vec<Snippet>) -> DocumentJob {
+        DocumentJob {
+            snippets,
+            timeout_s: 1.0,
+            fixtures: vec![],
+        }
+    }
+
+    fn job(id: usize, code: &str) -> Job {
+        Job {
+            job: id,
+            snippets: vec![snippet(code, None)],
+            start: 0,
+            timeout_s: 1.0,
+            isolate: Isolation::Snippet,
+            fixtures: vec![],
+        }
+    }
+
+    #[test]
+    fn a_document_is_one_part_when_documents_are_isolated() {
+        let jobs = vec![
+            document(vec![snippet("x = 1", None), snippet("import numpy", None)]),
+            document(vec![]),
+        ];
+        assert_eq!(
+            split_into_parts(&jobs, Isolation::Document),
+            vec![Part {
+                document: 0,
+                indices: vec![0, 1]
+            }]
+        );
+    }
+
+    #[test]
+    fn snippets_are_grouped_by_imports_and_sessions_when_snippets_are_isolated() {
+        let jobs = vec![
+            document(vec![
+                snippet("x = 1", None),
+                snippet("import numpy as np", None),
+                snippet("a = 1", Some("s")),
+                snippet("y = 2", None),
+                snippet("import sklearn\nassert a == 1", Some("s")),
+                snippet("import numpy\nz = 3", None),
+            ]),
+            document(vec![snippet("w = 0", None)]),
+        ];
+        let parts = split_into_parts(&jobs, Isolation::Snippet);
+        let part = |document, indices: &[usize]| Part {
+            document,
+            indices: indices.to_vec(),
+        };
+        // Parts that import something first, each group in document order.
+        assert_eq!(
+            parts,
+            vec![
+                part(0, &[1, 5]),
+                part(0, &[2, 4]),
+                part(0, &[0, 3]),
+                part(1, &[0]),
+            ]
+        );
+        assert_eq!(parts[1].origin(1), (0, 4));
+    }
+
+    #[test]
+    fn isolated_snippets_go_to_the_worker_with_exactly_their_imports() {
+        let queue = |codes: &[&str]| {
+            Mutex::new(
+                codes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| Queued::new(job(i, c)))
+                    .collect::<VecDeque<_>>(),
+            )
+        };
+        let taken = |queue: &Mutex<VecDeque<Queued>>, warm: &[&Vec<String>]| {
+            take_job(queue, warm, Isolation::Snippet)
+                .unwrap()
+                .map(|queued| queued.job.job)
+        };
+        let numpy = vec!["numpy".to_string()];
+        let sklearn = vec!["sklearn".to_string()];
+        let codes = ["import sklearn", "import numpy", "x = 1"];
+        // A thread without workers takes the front of the queue (the heavy parts).
+        assert_eq!(taken(&queue(&codes), &[]), Some(0));
+        // One with a numpy worker takes the numpy part.
+        assert_eq!(taken(&queue(&codes), &[&numpy]), Some(1));
+        // Exactly: not the first part a worker could run.
+        assert_eq!(
+            taken(&queue(&["x = 1", "import sklearn"]), &[&sklearn]),
+            Some(1)
+        );
+        // A thread whose workers fit nothing takes the lightest part, not the heavy one
+        // another thread is probably importing for.
+        assert_eq!(taken(&queue(&codes), &[&vec!["torch".into()]]), Some(2));
+        assert_eq!(taken(&queue(&[]), &[&numpy]), None);
     }
 }

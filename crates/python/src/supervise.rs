@@ -85,7 +85,17 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
     let mut stderr = OutputPipe::new(&separator).context("cannot create a pipe")?;
     let last = match ctx.job.isolate {
         Isolation::Document => ctx.job.snippets.len(),
-        Isolation::Snippet => first + 1,
+        // A session's snippets share a namespace, so they share a child as well.
+        Isolation::Snippet => match &ctx.job.snippets[first].session {
+            Some(session) => {
+                first
+                    + ctx.job.snippets[first..]
+                        .iter()
+                        .take_while(|s| s.session.as_ref() == Some(session))
+                        .count()
+            }
+            None => first + 1,
+        },
     };
     let close = [
         report_read.as_raw_fd(),
