@@ -175,12 +175,26 @@ pub fn run(
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
-            match event {
-                Event::Ready(info, report) => {
+            let message = match event {
+                Event::Worker(message) => *message,
+                Event::Failed(err) => {
+                    // No worker can run anything: stop the others rather than wait.
+                    if let Ok(mut queue) = queue.lock() {
+                        queue.clear();
+                    }
+                    failure.get_or_insert(err);
+                    continue;
+                }
+            };
+            match message {
+                WorkerMessage::Ready {
+                    python: info,
+                    sandbox: report,
+                } => {
                     python = Some(info);
                     sandbox = Some(report);
                 }
-                Event::Finished {
+                WorkerMessage::Finished {
                     job: part,
                     index,
                     outcome,
@@ -198,7 +212,7 @@ pub fn run(
                     });
                     outcomes[job][index] = Some(outcome);
                 }
-                Event::Slow {
+                WorkerMessage::Slow {
                     job: part,
                     index,
                     seconds,
@@ -210,13 +224,7 @@ pub fn run(
                         limit: time_limit(&jobs[job].snippets[index], jobs[job].timeout_s),
                     })
                 }
-                Event::Failed(err) => {
-                    // No worker can run anything: stop the others rather than wait.
-                    if let Ok(mut queue) = queue.lock() {
-                        queue.clear();
-                    }
-                    failure.get_or_insert(err);
-                }
+                WorkerMessage::Done { .. } | WorkerMessage::Fatal { .. } => {}
             }
         }
     });
@@ -273,44 +281,53 @@ impl Part {
 /// are copied and torn down each time). Parts that import something come first, so the
 /// slow imports start while the light parts fill the other cores.
 fn split_into_parts(jobs: &[DocumentJob], isolate: Isolation) -> Vec<Part> {
-    let mut parts = Vec::new();
+    // (part, whether it imports anything), so the imports are read once per snippet.
+    let mut parts: Vec<(Part, bool)> = Vec::new();
     for (document, job) in jobs.iter().enumerate() {
         if job.snippets.is_empty() {
             continue;
         }
+        let imports: Vec<_> = job
+            .snippets
+            .iter()
+            .map(|s| crate::imports::imported_modules(&s.code))
+            .collect();
         if isolate == Isolation::Document {
-            parts.push(Part {
+            let part = Part {
                 document,
                 indices: (0..job.snippets.len()).collect(),
-            });
+            };
+            parts.push((part, imports.iter().any(|m| !m.is_empty())));
             continue;
         }
         // Key: the session, else the imports; parts in order of first appearance.
-        let mut keyed: Vec<(PartKey, Vec<usize>)> = Vec::new();
-        for (index, snippet) in job.snippets.iter().enumerate() {
+        let mut keyed: Vec<(PartKey, Part, bool)> = Vec::new();
+        for ((index, snippet), modules) in job.snippets.iter().enumerate().zip(imports) {
+            let imports_some = !modules.is_empty();
             let key = match &snippet.session {
                 Some(session) => PartKey::Session(session.clone()),
-                None => PartKey::Imports(crate::imports::imported_modules(&snippet.code)),
+                None => PartKey::Imports(modules),
             };
-            match keyed.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, indices)) => indices.push(index),
-                None => keyed.push((key, vec![index])),
+            match keyed.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, part, any)) => {
+                    part.indices.push(index);
+                    *any |= imports_some;
+                }
+                None => keyed.push((
+                    key,
+                    Part {
+                        document,
+                        indices: vec![index],
+                    },
+                    imports_some,
+                )),
             }
         }
-        parts.extend(
-            keyed
-                .into_iter()
-                .map(|(_, indices)| Part { document, indices }),
-        );
+        parts.extend(keyed.into_iter().map(|(_, part, any)| (part, any)));
     }
     // Stable: document order within each group.
-    parts.sort_by_cached_key(|part| {
-        let document = &jobs[part.document];
-        part.indices
-            .iter()
-            .all(|&i| crate::imports::imported_modules(&document.snippets[i].code).is_empty())
-    });
-    parts
+    parts.sort_by_key(|(_, imports_some)| !imports_some);
+    parts.into_iter().map(|(part, _)| part).collect()
 }
 
 #[derive(Debug, PartialEq)]
@@ -319,18 +336,10 @@ enum PartKey {
     Imports(std::collections::BTreeSet<String>),
 }
 
+/// What the feeding threads tell the pool: a worker's message (`Ready`, `Finished`, `Slow`;
+/// a dead worker's verdict is made up as `Finished`), or that no worker can run.
 enum Event {
-    Ready(PythonInfo, SandboxReport),
-    Finished {
-        job: usize,
-        index: usize,
-        outcome: Outcome,
-    },
-    Slow {
-        job: usize,
-        index: usize,
-        seconds: f64,
-    },
+    Worker(Box<WorkerMessage>),
     Failed(anyhow::Error),
 }
 
@@ -383,11 +392,11 @@ fn feed_worker(
                     return Ok(());
                 }
                 // Charge the crash to the snippet that was running, resume after it.
-                let _ = events.send(Event::Finished {
+                let _ = events.send(Event::Worker(Box::new(WorkerMessage::Finished {
                     job: job.job,
                     index,
                     outcome: lost("the worker process running the snippet died"),
-                });
+                })));
                 job.start = index + 1;
                 if job.start < job.snippets.len() {
                     queue
@@ -475,7 +484,10 @@ impl Worker {
         events: &mpsc::Sender<Event>,
     ) -> Result<Worker> {
         let (worker, python, sandbox) = Worker::start(options, warm)?;
-        let _ = events.send(Event::Ready(python, sandbox));
+        let _ = events.send(Event::Worker(Box::new(WorkerMessage::Ready {
+            python,
+            sandbox,
+        })));
         Ok(worker)
     }
 
@@ -547,29 +559,12 @@ impl Worker {
         let mut running = job.start;
         loop {
             match self.next_message()? {
-                Some(WorkerMessage::Finished {
-                    job,
-                    index,
-                    outcome,
-                    ..
-                }) => {
+                Some(message @ WorkerMessage::Finished { index, .. }) => {
                     running = index + 1;
-                    let _ = events.send(Event::Finished {
-                        job,
-                        index,
-                        outcome,
-                    });
+                    let _ = events.send(Event::Worker(Box::new(message)));
                 }
-                Some(WorkerMessage::Slow {
-                    job,
-                    index,
-                    seconds,
-                }) => {
-                    let _ = events.send(Event::Slow {
-                        job,
-                        index,
-                        seconds,
-                    });
+                Some(message @ WorkerMessage::Slow { .. }) => {
+                    let _ = events.send(Event::Worker(Box::new(message)));
                 }
                 Some(WorkerMessage::Done { .. }) => return Ok(JobEnd::Done),
                 Some(WorkerMessage::Fatal { message }) => bail!("worker failed: {message}"),
