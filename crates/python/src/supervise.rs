@@ -8,7 +8,6 @@
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -19,8 +18,9 @@ use snipcheck_record::{Category, Outcome, SnippetError};
 use crate::capture::{pipe, OutputPipe};
 use crate::child::{self, ChildSetup};
 use crate::lines::LineBuffer;
+use crate::pid_namespace::PidNamespace;
 use crate::protocol::{ChildMessage, Isolation, Job, WorkerMessage};
-use crate::sandbox::{self, ProcessCap, SandboxOptions};
+use crate::sandbox::{self, Folders, ProcessCap, SandboxOptions};
 
 /// After SIGTERM, how long a timed-out child gets before SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(2);
@@ -32,16 +32,31 @@ const SLOW_NOTICE: Duration = Duration::from_secs(10);
 pub struct JobContext<'a> {
     pub job: &'a Job,
     pub runner: &'a Py<PyModule>,
-    pub workdir: &'a Path,
+    pub folders: &'a Folders,
     pub sandbox: &'a SandboxOptions,
+    /// Restrict writes with Landlock (the probe said it works and the config wants it).
     pub landlock: bool,
     pub cgroup: bool,
+    /// Give the job a PID namespace of its own (the probe said it works).
+    pub pid_namespace: bool,
     /// The worker's protocol channel: the supervisor writes to it, children must not.
     pub protocol: &'a mut File,
 }
 
 /// Runs the job's snippets in as many children as it takes; each snippet gets a verdict.
 pub fn run_job(ctx: &mut JobContext<'_>) -> Result<()> {
+    // Kept until the job ends; dropping it kills what is left in the namespace.
+    let _namespace = if ctx.pid_namespace {
+        match PidNamespace::enter() {
+            Ok(namespace) => Some(namespace),
+            Err(why) => {
+                eprintln!("snipcheck worker: this document runs without a PID namespace: {why}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let total = ctx.job.snippets.len();
     let mut next = ctx.job.start;
     while next < total {
@@ -76,6 +91,8 @@ struct Child {
     stderr: OutputPipe,
     /// Kept alive until the child's processes are gone.
     cap: Option<ProcessCap>,
+    /// Under [`Job::confirmed`]: one byte here lets the child start its next snippet.
+    go_on: Option<OwnedFd>,
 }
 
 fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
@@ -97,12 +114,18 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
             None => first + 1,
         },
     };
-    let close = [
+    let confirmation = if ctx.job.confirmed {
+        Some(pipe().context("cannot create a pipe")?)
+    } else {
+        None
+    };
+    let mut close = vec![
         report_read.as_raw_fd(),
         stdout.read_fd(),
         stderr.read_fd(),
         ctx.protocol.as_raw_fd(),
     ];
+    close.extend(confirmation.as_ref().map(|(_, write)| write.as_raw_fd()));
     let pid = Python::attach(|py| {
         // Whatever Python buffered must not be written twice, once by each process.
         let _ = ctx.runner.bind(py).call_method0("restore_stdio");
@@ -116,11 +139,12 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
                     last,
                     runner: ctx.runner,
                     report: dup_file(report_write.as_raw_fd()),
+                    wait_to_go_on: confirmation.as_ref().map(|(read, _)| read.as_raw_fd()),
                     stdout: stdout.write_fd().unwrap_or(-1),
                     stderr: stderr.write_fd().unwrap_or(-1),
                     separator: &separator,
                     close: &close,
-                    workdir: ctx.workdir,
+                    folders: ctx.folders,
                     sandbox: ctx.sandbox,
                     landlock: ctx.landlock,
                 },
@@ -132,6 +156,7 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
         return Err(std::io::Error::last_os_error()).context("cannot fork");
     }
     drop(report_write);
+    let go_on = confirmation.map(|(_, write)| write);
     stdout.close_write();
     stderr.close_write();
     // Set the group from this side too, so a kill right after the fork cannot miss it.
@@ -153,6 +178,7 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
         stdout,
         stderr,
         cap,
+        go_on,
     })
 }
 
@@ -208,9 +234,20 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
                 Ok(ChildMessage::Finished { index, mut outcome }) => {
                     running = None;
                     next = index + 1;
+                    // The child wrote the snippet's output and separator before this report,
+                    // but after the drain above may have run: read again, or the output would
+                    // be missing here and charged to the next snippet.
+                    child.stdout.drain();
+                    child.stderr.drain();
                     outcome.stdout = child.stdout.take_finished();
                     outcome.stderr = child.stderr.take_finished();
                     report(ctx, index, *outcome)?;
+                    if let Some(go_on) = &child.go_on {
+                        // The verdict is in the main process's pipe: the next may start. A
+                        // child that is gone cannot read it; its end is seen by the pidfd.
+                        // SAFETY: writing one byte from a valid buffer to a pipe we own.
+                        unsafe { libc::write(go_on.as_raw_fd(), b"+".as_ptr().cast(), 1) };
+                    }
                 }
                 Err(err) => eprintln!("snipcheck worker: unreadable report from a child: {err}"),
             }
