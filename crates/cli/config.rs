@@ -64,6 +64,9 @@ pub struct SandboxConfig {
     pub max_processes: u64,
     /// Refuse writes outside the working folder (where Landlock is available).
     pub restrict_writes: bool,
+    /// Run each document in a PID namespace of its own (where the kernel allows it), so a
+    /// snippet cannot signal processes outside its document.
+    pub pid_namespace: bool,
     /// Environment variables passed to snippets besides the defaults (`NAME` or `PREFIX*`).
     pub env_allow: Vec<String>,
 }
@@ -77,6 +80,7 @@ impl Default for SandboxConfig {
             file_size_mb: defaults.file_size_bytes >> 20,
             max_processes: defaults.max_processes,
             restrict_writes: defaults.restrict_writes,
+            pid_namespace: defaults.pid_namespace,
             env_allow: Vec::new(),
         }
     }
@@ -90,6 +94,7 @@ impl SandboxConfig {
             max_processes: self.max_processes,
             network: self.network,
             restrict_writes: self.restrict_writes,
+            pid_namespace: self.pid_namespace,
         }
     }
 }

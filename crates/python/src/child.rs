@@ -5,14 +5,13 @@
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::RawFd;
-use std::path::Path;
 use std::time::Instant;
 
 use pyo3::prelude::*;
 use snipcheck_record::{Category, ExampleCounts, Outcome, SnippetError};
 
 use crate::protocol::{ChildMessage, Job};
-use crate::sandbox::{self, SandboxOptions};
+use crate::sandbox::{self, Folders, SandboxOptions};
 
 /// Everything the child needs, prepared by the supervisor before the fork.
 pub struct ChildSetup<'a> {
@@ -23,6 +22,8 @@ pub struct ChildSetup<'a> {
     pub runner: &'a Py<PyModule>,
     /// Write end of the report pipe.
     pub report: File,
+    /// Under [`Job::confirmed`]: read a byte here after each verdict before going on.
+    pub wait_to_go_on: Option<RawFd>,
     /// Write ends of the output pipes, to become descriptors 1 and 2.
     pub stdout: RawFd,
     pub stderr: RawFd,
@@ -30,7 +31,7 @@ pub struct ChildSetup<'a> {
     pub separator: &'a [u8],
     /// Descriptors the snippet must not touch (the worker's protocol, the read ends).
     pub close: &'a [RawFd],
-    pub workdir: &'a Path,
+    pub folders: &'a Folders,
     pub sandbox: &'a SandboxOptions,
     pub landlock: bool,
 }
@@ -61,9 +62,18 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
         }
     }
     sandbox::limit_child(setup.sandbox);
-    let _ = std::env::set_current_dir(setup.workdir);
-    if setup.landlock && setup.sandbox.restrict_writes {
-        sandbox::restrict_writes(setup.workdir);
+    let _ = std::env::set_current_dir(&setup.folders.work);
+    let entered = setup
+        .runner
+        .bind(py)
+        .call_method1("enter_folders", (&setup.folders.temp,));
+    if let Err(err) = entered {
+        eprintln!("snipcheck child: cannot set the temporary folder: {err}");
+    }
+    if setup.landlock {
+        if let Err(why) = sandbox::restrict_writes(setup.folders) {
+            eprintln!("snipcheck child: writes are not restricted: {why}");
+        }
     }
 
     // The fixtures' code, compiled by the runner when a snippet first needs it.
@@ -124,9 +134,30 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
         if leftover_threads > 0 {
             break;
         }
+        if let Some(fd) = setup.wait_to_go_on {
+            wait_for_confirmation(fd);
+        }
     }
     // SAFETY: leave without running Python's or Rust's exit handlers: they belong to the worker.
     unsafe { libc::_exit(0) }
+}
+
+/// Blocks until the supervisor confirms the last verdict reached the main process; leaves
+/// when the supervisor is gone (nobody would hear the next verdict).
+fn wait_for_confirmation(fd: RawFd) {
+    let mut byte = 0u8;
+    loop {
+        // SAFETY: reading one byte into a valid buffer from a descriptor this child owns.
+        let n = unsafe { libc::read(fd, (&mut byte as *mut u8).cast(), 1) };
+        if n == 1 {
+            return;
+        }
+        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        // SAFETY: immediate exit of the child process.
+        unsafe { libc::_exit(3) }
+    }
 }
 
 /// Marks the end of this snippet's output on both streams (restored first: the snippet
@@ -152,51 +183,80 @@ fn end_output(setup: &ChildSetup<'_>) {
     }
 }
 
-/// Kills the processes a snippet started that are still in this child's process group;
-/// returns how many there were.
+/// Kills the processes a snippet started and left running: those still in this child's
+/// process group, and those that left it (`setsid`) but are still this child's (it is their
+/// subreaper, so orphans come back to it). Returns how many there were.
 fn stop_leftover_processes() -> usize {
     // Cheap test first: as a subreaper, this child inherits every orphaned descendant, so
     // "no children at all" means nothing was left behind and /proc need not be read.
-    // SAFETY: a non-blocking wait; getpid has no preconditions.
-    let me = unsafe {
-        if libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) < 0 {
-            return 0;
-        }
-        libc::getpid()
-    };
-    let Ok(entries) = std::fs::read_dir("/proc") else {
+    // SAFETY: a non-blocking wait.
+    if unsafe { libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) } < 0 {
+        return 0;
+    }
+    // Numbers as /proc shows them: in a PID namespace of its own, getpid() says 2.
+    let Some(me) = std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|link| link.to_str()?.parse::<i32>().ok())
+    else {
         return 0;
     };
-    let mut stopped = 0;
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == me {
-            continue;
+    let mut stopped = std::collections::HashSet::new();
+    // A killed process's children come back to this child: look again until none is left.
+    for _ in 0..8 {
+        let found = leftover_processes(me);
+        if found.is_empty() {
+            break;
         }
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // Fields after the command (which may hold spaces): state, ppid, pgrp.
-        let Some(after_command) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
-            continue;
-        };
-        let fields: Vec<&str> = after_command.split_whitespace().collect();
-        if fields.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(me) && fields[0] != "Z" {
-            // SAFETY: signalling a process of our own group.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            stopped += 1;
+        for &pid in &found {
+            if let Some(own) = pid_in_own_namespace(pid) {
+                // SAFETY: signalling a descendant of this child.
+                unsafe { libc::kill(own, libc::SIGKILL) };
+            }
         }
+        stopped.extend(found);
+        // Every child was just killed: wait for all of them, so that none lingers as a
+        // zombie still counted against the next snippet's process cap.
+        // SAFETY: waits for our own children.
+        unsafe { while libc::waitpid(-1, std::ptr::null_mut(), 0) > 0 {} }
     }
-    // Reap them, so they do not linger as zombies of this child.
-    // SAFETY: non-blocking waits for our own children.
-    unsafe { while libc::waitpid(-1, std::ptr::null_mut(), libc::WNOHANG) > 0 {} }
-    stopped
+    stopped.len()
+}
+
+/// The number `kill` takes for a process /proc lists as `pid`: in a PID namespace the two
+/// differ, and the innermost of the numbers `NSpid` lists is the one of the namespace this
+/// child (the process's ancestor) lives in.
+fn pid_in_own_namespace(pid: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    match status.lines().find_map(|line| line.strip_prefix("NSpid:")) {
+        Some(numbers) => numbers.split_whitespace().last()?.parse().ok(),
+        // Kernels before 4.1 have no namespaces to tell apart here.
+        None => Some(pid),
+    }
+}
+
+/// Live processes (not zombies) in the process group of `me` or whose parent is `me`, as
+/// /proc numbers them.
+fn leftover_processes(me: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| pid != me)
+        .filter(|&pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // Fields after the command (which may hold spaces): state, ppid, pgrp.
+            let Some((_, after_command)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let fields: Vec<&str> = after_command.split_whitespace().collect();
+            let field = |i: usize| fields.get(i).and_then(|f| f.parse::<i32>().ok());
+            fields.first() != Some(&"Z") && (field(1) == Some(me) || field(2) == Some(me))
+        })
+        .collect()
 }
 
 /// What `runner.run` returns, as JSON.

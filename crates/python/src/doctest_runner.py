@@ -16,6 +16,10 @@ import traceback
 
 import _snipcheck_runner as runner
 
+# doctest runs each example with `exec(compile(...), globs)`; this module-level name comes
+# before the builtin, so an example that awaits at the top runs in its session's event loop.
+doctest.exec = runner.exec_awaiting
+
 # `<doctest NAME[N]>` -> (document path, document line of the example's first line,
 # source lines): kept for the child's life, because a function defined by one example can
 # raise while another one (even of a later snippet of the session) runs.
@@ -104,7 +108,8 @@ def run_session(code, filename, first_line, name, globs, flags):
     runner.prime_linecache(filename, "\n".join(source) + "\n")
 
     doctest_runner = _Runner(flags)
-    doctest_runner.run(test, out=lambda text: None, clear_globs=False)
+    compile_flags = doctest._extract_future_flags(globs) | runner.TOP_LEVEL_AWAIT
+    doctest_runner.run(test, compileflags=compile_flags, out=lambda text: None, clear_globs=False)
     skipped = sum(1 for example in test.examples if _flags_for(example, flags) & doctest.SKIP)
     counts = {
         "tried": doctest_runner.tries,

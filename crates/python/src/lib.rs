@@ -11,6 +11,7 @@ mod child;
 mod imports;
 mod interpreter;
 mod lines;
+mod pid_namespace;
 pub mod pool;
 pub mod protocol;
 pub mod resolve;

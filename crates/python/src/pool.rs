@@ -122,11 +122,21 @@ pub fn run(
     let mut outcomes: Vec<Vec<Option<Outcome>>> =
         jobs.iter().map(|j| vec![None; j.snippets.len()]).collect();
     let parts = split_into_parts(&jobs, options.isolate);
+    // One working folder per part, kept until the run ends: a part resumed in a new worker
+    // still finds the files its first snippets wrote.
+    let folders = parts
+        .iter()
+        .map(|_| {
+            crate::sandbox::Folders::create()
+                .context("cannot create a working folder for the snippets")
+        })
+        .collect::<Result<Vec<_>>>()?;
     let queue: Mutex<VecDeque<Queued>> = Mutex::new(
         parts
             .iter()
+            .zip(&folders)
             .enumerate()
-            .map(|(i, part)| {
+            .map(|(i, (part, (_, folders)))| {
                 let document = &jobs[part.document];
                 Queued::new(Job {
                     job: i,
@@ -139,6 +149,8 @@ pub fn run(
                     timeout_s: document.timeout_s,
                     isolate: options.isolate,
                     fixtures: document.fixtures.clone(),
+                    confirmed: false,
+                    folders: Some(folders.clone()),
                 })
             })
             .collect(),
@@ -386,18 +398,29 @@ fn feed_worker(
         let mut worker = workers.remove(index);
         match worker.run(&job, events)? {
             JobEnd::Done => workers.push(worker),
-            JobEnd::WorkerDied { running: index } => {
+            JobEnd::WorkerDied { running, how } => {
                 drop(worker);
                 if interrupted() {
                     return Ok(());
                 }
-                // Charge the crash to the snippet that was running, resume after it.
-                let _ = events.send(Event::Worker(Box::new(WorkerMessage::Finished {
-                    job: job.job,
-                    index,
-                    outcome: lost("the worker process running the snippet died"),
-                })));
-                job.start = index + 1;
+                if job.confirmed {
+                    // Every verdict before `running` arrived before it started: it is the
+                    // one that took the worker down. Charge it, resume after it.
+                    let _ = events.send(Event::Worker(Box::new(WorkerMessage::Finished {
+                        job: job.job,
+                        index: running,
+                        outcome: lost(&format!(
+                            "the worker process running the snippet died ({how})"
+                        )),
+                    })));
+                    job.start = running + 1;
+                } else {
+                    // The child runs ahead of the worker's forwarding, so snippets after the
+                    // last verdict received may have run, their verdicts lost with the
+                    // worker: run them again, confirming each verdict before the next.
+                    job.start = running;
+                    job.confirmed = true;
+                }
                 if job.start < job.snippets.len() {
                     queue
                         .lock()
@@ -463,9 +486,11 @@ impl Queued {
 
 enum JobEnd {
     Done,
-    /// The worker died while snippet `running` of the job was running.
+    /// The worker died (`how`: its exit status) after sending the verdicts before
+    /// `running`.
     WorkerDied {
         running: usize,
+        how: String,
     },
 }
 
@@ -553,7 +578,10 @@ impl Worker {
 
     fn run(&mut self, job: &Job, events: &mpsc::Sender<Event>) -> Result<JobEnd> {
         if self.send(job).is_err() {
-            return Ok(JobEnd::WorkerDied { running: job.start });
+            return Ok(JobEnd::WorkerDied {
+                running: job.start,
+                how: self.exit_status(),
+            });
         }
         // Snippets of a job run in order: the one running is the one after the last verdict.
         let mut running = job.start;
@@ -570,10 +598,27 @@ impl Worker {
                 Some(WorkerMessage::Fatal { message }) => bail!("worker failed: {message}"),
                 Some(WorkerMessage::Ready { .. }) => {}
                 None => {
-                    let _ = self.process.wait();
-                    return Ok(JobEnd::WorkerDied { running });
+                    return Ok(JobEnd::WorkerDied {
+                        running,
+                        how: self.exit_status(),
+                    })
                 }
             }
+        }
+    }
+
+    /// Waits for the worker to end and says how it did (`killed by signal 9 (SIGKILL...)`).
+    fn exit_status(&mut self) -> String {
+        use std::os::unix::process::ExitStatusExt;
+        match self.process.wait() {
+            Ok(status) => match status.signal() {
+                Some(signal) => format!(
+                    "killed by signal {signal}, {}",
+                    crate::supervise::signal_name(signal)
+                ),
+                None => status.to_string(),
+            },
+            Err(err) => format!("its status is unknown: {err}"),
         }
     }
 
@@ -704,6 +749,8 @@ mod tests {
             timeout_s: 1.0,
             isolate: Isolation::Snippet,
             fixtures: vec![],
+            confirmed: false,
+            folders: None,
         }
     }
 

@@ -32,6 +32,15 @@ pub struct Job {
     /// The setup fixtures its snippets name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixtures: Vec<Fixture>,
+    /// Run each snippet only once the previous verdict has reached the main process. Set
+    /// when a job resumes after its worker died: the verdicts that worker had not passed on
+    /// yet died with it, so only a step-by-step rerun tells which snippet killed it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
+    /// The job's writable folders, made by the main process so that a job resumed in a new
+    /// worker keeps the files its first snippets wrote. `None`: the worker makes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folders: Option<crate::sandbox::Folders>,
 }
 
 /// A setup fixture: Python code run in a snippet's fresh namespace before the snippet.

@@ -31,6 +31,16 @@ _START_DIR = os.getcwd()
 
 # Session name -> its namespace.
 _sessions = {}
+# id(namespace) -> (namespace, its event loop), made when a snippet first awaits at the top:
+# one loop per session, as in the asyncio REPL and in notebooks.
+_event_loops = {}
+
+# compile() flag (ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, Python 3.8+): `await`, `async for` and
+# `async with` at the top of a snippet, as the asyncio REPL, IPython and notebooks run them.
+TOP_LEVEL_AWAIT = 0x2000
+# Code flag (inspect.CO_COROUTINE): code compiled with that flag that did await; running it
+# makes a coroutine.
+_CO_COROUTINE = 0x0080
 # Module source path -> the imported module, or the exception its import raised.
 _modules = {}
 # Fixture name -> {"name", "path", "code"}, as the job gives them.
@@ -85,9 +95,48 @@ def _run_snippet(snippet):
             )
         if skip:
             return verdict("skipped")
-    if snippet.get("kind") == "doctest":
-        return doctests.run_session(code, filename, first_line, snippet["id"], namespace, flags)
-    return run(code, filename, first_line, namespace, snippet.get("expected_output"), flags)
+    try:
+        if snippet.get("kind") == "doctest":
+            return doctests.run_session(code, filename, first_line, snippet["id"], namespace, flags)
+        return run(code, filename, first_line, namespace, snippet.get("expected_output"), flags)
+    finally:
+        if not snippet.get("session"):
+            _close_event_loop(namespace)
+
+
+def exec_awaiting(code, namespace):
+    """`exec`, except that code which awaits at the top runs to its end in the event loop
+    of `namespace`."""
+    if not code.co_flags & _CO_COROUTINE:
+        exec(code, namespace)
+        return
+    coroutine = eval(code, namespace)  # noqa: S307 - the snippet's own code
+    _event_loop(namespace).run_until_complete(coroutine)
+
+
+def _event_loop(namespace):
+    entry = _event_loops.get(id(namespace))
+    if entry is None:
+        import asyncio
+
+        loop = asyncio.new_event_loop()
+        # Later snippets of the session find it with `asyncio.get_event_loop()`.
+        asyncio.set_event_loop(loop)
+        # The namespace is kept with it, so that its id is not reused while the loop lives.
+        entry = _event_loops[id(namespace)] = (namespace, loop)
+    return entry[1]
+
+
+def _close_event_loop(namespace):
+    entry = _event_loops.pop(id(namespace), None)
+    if entry is None:
+        return
+    loop = entry[1]
+    try:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+    except BaseException:  # noqa: B036 - the snippet's verdict is already made
+        pass
 
 
 def _namespace(snippet):
@@ -220,7 +269,9 @@ def run(code, filename, first_line, namespace=None, expected=None, flags=0):
     fresh one by default) and compares what it prints with `expected` when given."""
     offset = first_line - 1
     try:
-        compiled = _shift_lines(compile(code, filename, "exec", dont_inherit=True), offset)
+        compiled = _shift_lines(
+            compile(code, filename, "exec", flags=TOP_LEVEL_AWAIT, dont_inherit=True), offset
+        )
     except SyntaxError as error:  # also IndentationError and TabError
         if error.lineno is not None:
             error.lineno += offset
@@ -239,7 +290,7 @@ def run(code, filename, first_line, namespace=None, expected=None, flags=0):
     if tee is not None:
         sys.stdout = tee
     try:
-        exec(compiled, namespace)
+        exec_awaiting(compiled, namespace)
     except SystemExit as error:
         _remember_source(filename, code, first_line)
         frames = traceback.extract_tb(error.__traceback__)
@@ -445,6 +496,15 @@ def restore_stdio():
         else:
             _flush(stream)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+
+
+def enter_folders(temp):
+    """Points `tempfile` and child processes at the snippet's own temporary folder (the
+    one Landlock leaves writable): `TMPDIR` and the module's cached choice both."""
+    import tempfile
+
+    os.environ["TMPDIR"] = str(temp)
+    tempfile.tempdir = None
 
 
 def python_info():

@@ -4,6 +4,7 @@
 //! Every protection is best effort and reports what it achieved, so the record can say which
 //! were active instead of promising what the kernel did not give.
 
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,8 @@ pub struct SandboxOptions {
     pub network: bool,
     /// Refuse writes outside the working folder where Landlock is available.
     pub restrict_writes: bool,
+    /// A PID namespace per document, where the kernel allows it.
+    pub pid_namespace: bool,
 }
 
 impl Default for SandboxOptions {
@@ -32,6 +35,7 @@ impl Default for SandboxOptions {
             max_processes: 512,
             network: false,
             restrict_writes: true,
+            pid_namespace: true,
         }
     }
 }
@@ -95,49 +99,123 @@ unsafe fn set_limit(resource: libc::__rlimit_resource_t, value: u64) {
     libc::setrlimit(resource, &limit);
 }
 
-/// Landlock: reading stays allowed everywhere, writing only below `workdir` and to the
-/// null and terminal devices. Returns whether the kernel enforces it.
-pub fn restrict_writes(workdir: &Path) -> bool {
+/// The folders a snippet may write to: its working folder and, beside it, the temporary
+/// folder `TMPDIR` names (so `tempfile` works under Landlock).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Folders {
+    pub work: PathBuf,
+    pub temp: PathBuf,
+}
+
+impl Folders {
+    /// Makes both under a new temporary folder, removed when the returned guard drops.
+    pub fn create() -> std::io::Result<(tempfile::TempDir, Folders)> {
+        let root = tempfile::Builder::new().prefix("snipcheck-").tempdir()?;
+        let folders = Folders {
+            work: root.path().join("work"),
+            temp: root.path().join("tmp"),
+        };
+        std::fs::create_dir(&folders.work)?;
+        std::fs::create_dir(&folders.temp)?;
+        Ok((root, folders))
+    }
+}
+
+/// Devices a snippet may still write to under Landlock.
+const WRITABLE_DEVICES: &[&str] = &[
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/tty",
+    // POSIX semaphores and shared memory (`multiprocessing`) live here.
+    "/dev/shm",
+];
+
+/// Landlock: reading stays allowed everywhere, writing (creating, removing, renaming,
+/// linking, truncating) only below `folders` and to [`WRITABLE_DEVICES`]. Best effort over
+/// ABI versions; returns how far the kernel enforces it, or which step failed.
+pub fn restrict_writes(folders: &Folders) -> Result<String, String> {
     use landlock::{
-        Access, AccessFs, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr,
+        path_beneath_rules, AccessFs, LandlockStatus, Ruleset, RulesetAttr, RulesetCreatedAttr,
         RulesetStatus, ABI,
     };
-    let abi = ABI::V2;
-    let writes = AccessFs::from_write(abi);
-    let status = Ruleset::default()
+    // The newest ABI this crate knows; older kernels get what they support. Device ioctls
+    // are left alone: a terminal's ioctls are not writes.
+    let abi = ABI::V6;
+    let writes = AccessFs::from_write(abi) & !AccessFs::IoctlDev;
+    let ruleset = Ruleset::default()
         .handle_access(writes)
         .and_then(|r| r.create())
-        .and_then(|r| {
-            let mut ruleset = r;
-            for path in [workdir, Path::new("/dev/null"), Path::new("/dev/shm")] {
-                if let Ok(fd) = PathFd::new(path) {
-                    ruleset = ruleset.add_rule(PathBeneath::new(fd, AccessFs::from_all(abi)))?;
-                }
-            }
-            ruleset.restrict_self()
-        });
-    matches!(
-        status.map(|s| s.ruleset),
-        Ok(RulesetStatus::FullyEnforced | RulesetStatus::PartiallyEnforced)
-    )
+        .map_err(|err| format!("the Landlock ruleset could not be created ({err})"))?;
+    let paths = [folders.work.as_path(), folders.temp.as_path()]
+        .into_iter()
+        .chain(WRITABLE_DEVICES.iter().map(Path::new));
+    // Only paths that exist get a rule, each with the rights that fit a file or a folder.
+    let ruleset = ruleset
+        .add_rules(path_beneath_rules(paths, writes))
+        .map_err(|err| format!("a Landlock rule could not be added ({err})"))?;
+    let status = ruleset
+        .restrict_self()
+        .map_err(|err| format!("the Landlock restriction could not be applied ({err})"))?;
+    let abi = match status.landlock {
+        LandlockStatus::Available { effective_abi, .. } => effective_abi as i32,
+        LandlockStatus::NotEnabled => {
+            return Err("Landlock is built into this kernel but not enabled".into())
+        }
+        LandlockStatus::NotImplemented => {
+            return Err("Landlock is not built into this kernel".into())
+        }
+    };
+    match status.ruleset {
+        RulesetStatus::FullyEnforced => Ok(format!("Landlock ABI {abi}")),
+        RulesetStatus::PartiallyEnforced => Ok(format!(
+            "Landlock ABI {abi}, partially: this kernel does not restrict every kind of write"
+        )),
+        RulesetStatus::NotEnforced => Err(format!("Landlock ABI {abi} enforced nothing")),
+    }
 }
 
 /// Whether Landlock can be enforced here, probed once in a throwaway process so the
-/// worker itself stays unrestricted.
-pub fn landlock_available() -> bool {
-    // SAFETY: the forked probe only calls `restrict_writes` and exits.
-    unsafe {
-        let pid = libc::fork();
-        if pid == 0 {
-            let enforced = restrict_writes(Path::new("/tmp"));
-            libc::_exit(if enforced { 0 } else { 1 });
+/// worker itself stays unrestricted: how it is enforced, or why it is not.
+pub fn probe_landlock() -> Result<String, String> {
+    use std::io::Read;
+    let (read, write) =
+        crate::capture::pipe().map_err(|err| format!("no pipe for the Landlock probe ({err})"))?;
+    // SAFETY: the forked probe restricts itself, writes one message and exits.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let answer = match Folders::create() {
+            Ok((_root, folders)) => restrict_writes(&folders),
+            Err(err) => Err(format!("no folder for the Landlock probe ({err})")),
+        };
+        let (code, text) = match &answer {
+            Ok(how) => (0, how.as_str()),
+            Err(why) => (1, why.as_str()),
+        };
+        // SAFETY: writing from a valid buffer, then leaving without the worker's exit handlers.
+        unsafe {
+            libc::write(write.as_raw_fd(), text.as_ptr().cast(), text.len());
+            libc::_exit(code);
         }
-        if pid < 0 {
-            return false;
-        }
-        let mut status = 0;
-        libc::waitpid(pid, &mut status, 0);
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+    }
+    drop(write);
+    if pid < 0 {
+        return Err(format!(
+            "the Landlock probe could not start ({})",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let mut text = String::new();
+    let _ = std::fs::File::from(read).read_to_string(&mut text);
+    let status = crate::supervise::reap(pid);
+    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+        Ok(text)
+    } else if text.is_empty() {
+        Err(format!(
+            "the Landlock probe ended without an answer (status {status})"
+        ))
+    } else {
+        Err(text)
     }
 }
 
@@ -236,32 +314,43 @@ pub fn process_cap_available(options: &SandboxOptions) -> bool {
 }
 
 /// What the worker could put in place, for the record.
-pub fn report(
-    options: &SandboxOptions,
-    network: &str,
-    landlock: bool,
-    cgroup: bool,
-) -> SandboxReport {
+pub struct Achieved<'a> {
+    /// How the network was cut, or why it was not.
+    pub network: &'a str,
+    /// How writes are restricted, or why they are not.
+    pub landlock: &'a Result<String, String>,
+    pub cgroup: bool,
+    /// Whether each document gets a PID namespace of its own, or why not.
+    pub pid_namespace: &'a Result<(), String>,
+}
+
+pub fn report(options: &SandboxOptions, achieved: &Achieved<'_>) -> SandboxReport {
     let mb = |bytes: u64| (bytes > 0).then_some(bytes >> 20);
+    let namespace = match achieved.pid_namespace {
+        _ if !options.pid_namespace => "no PID namespace (disabled in the config)".to_string(),
+        Ok(()) => "a PID namespace of its own per document (a snippet sees and signals only its document's processes)".to_string(),
+        Err(why) => format!("no PID namespace ({why})"),
+    };
+    let cap = if achieved.cgroup {
+        "capped by a cgroup; all killed when the document ends"
+    } else {
+        "not capped (cgroups not writable); the process group is killed when the document ends"
+    };
     SandboxReport {
-        working_folder: "a new temporary folder per document".into(),
+        working_folder: "a new temporary folder per document, and TMPDIR beside it".into(),
         environment: "scrubbed: only allow-listed variables are passed".into(),
-        network: network.into(),
-        filesystem: if !options.restrict_writes {
-            "not restricted (disabled in the config)".into()
-        } else if landlock {
-            "writes outside the working folder refused (Landlock)".into()
-        } else {
-            "not restricted (Landlock is not available on this kernel)".into()
+        network: achieved.network.into(),
+        filesystem: match (options.restrict_writes, achieved.landlock) {
+            (false, _) => "not restricted (disabled in the config)".into(),
+            (true, Ok(how)) => {
+                format!("writes outside the working and temporary folders refused ({how})")
+            }
+            (true, Err(why)) => format!("not restricted: {why}"),
         },
         memory_limit_mb: mb(options.memory_bytes),
         file_size_limit_mb: mb(options.file_size_bytes),
-        process_limit: (cgroup && options.max_processes > 0).then_some(options.max_processes),
-        processes: if cgroup {
-            "capped by a cgroup; all killed when the document ends".into()
-        } else {
-            "not capped (cgroups not writable); the process group is killed when the document ends"
-                .into()
-        },
+        process_limit: (achieved.cgroup && options.max_processes > 0)
+            .then_some(options.max_processes),
+        processes: format!("{namespace}; {cap}"),
     }
 }

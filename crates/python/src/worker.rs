@@ -13,8 +13,9 @@ use pyo3::types::PyModule;
 use snipcheck_record::PythonInfo;
 
 use crate::interpreter;
+use crate::pid_namespace::PidNamespace;
 use crate::protocol::{Request, WorkerMessage};
-use crate::sandbox::{self, SandboxOptions};
+use crate::sandbox::{self, Folders, SandboxOptions};
 use crate::supervise::{self, send, JobContext};
 use crate::venv::PythonEnv;
 
@@ -75,8 +76,9 @@ fn serve(
             Err(why) => format!("off (socket calls refused; {why})"),
         }
     };
-    let landlock = options.restrict_writes && sandbox::landlock_available();
+    let landlock = sandbox::probe_landlock();
     let cgroup = sandbox::process_cap_available(options);
+    let pid_namespace = PidNamespace::probe();
 
     let env = PythonEnv {
         root: env_root.to_path_buf(),
@@ -91,7 +93,15 @@ fn serve(
         let info: String = runner.bind(py).call_method0("python_info")?.extract()?;
         Ok((runner, serde_json::from_str::<PythonInfo>(&info)?))
     })?;
-    let sandbox = sandbox::report(options, &network, landlock, cgroup);
+    let sandbox = sandbox::report(
+        options,
+        &sandbox::Achieved {
+            network: &network,
+            landlock: &landlock,
+            cgroup,
+            pid_namespace: &pid_namespace,
+        },
+    );
     send(protocol, &WorkerMessage::Ready { python, sandbox })?;
 
     let stdin = std::io::stdin();
@@ -107,18 +117,25 @@ fn serve(
                 continue;
             }
         };
-        // Snippets write files where they stand: give them a folder of their own.
-        let workdir = tempfile::Builder::new()
-            .prefix("snipcheck-")
-            .tempdir()
-            .context("cannot create a working folder for the snippets")?;
+        // Snippets write files where they stand: give them folders of their own (the main
+        // process normally makes them, so that they outlive this worker).
+        let own_folders;
+        let folders = match &job.folders {
+            Some(given) => given,
+            None => {
+                own_folders =
+                    Folders::create().context("cannot create a working folder for the snippets")?;
+                &own_folders.1
+            }
+        };
         supervise::run_job(&mut JobContext {
             job: &job,
             runner: &runner,
-            workdir: workdir.path(),
+            folders,
             sandbox: options,
-            landlock,
+            landlock: options.restrict_writes && landlock.is_ok(),
             cgroup,
+            pid_namespace: options.pid_namespace && pid_namespace.is_ok(),
             protocol,
         })?;
     }
