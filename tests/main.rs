@@ -12,4 +12,5 @@ mod hostile;
 mod markers;
 mod references;
 mod reports;
+mod sandbox;
 mod support;

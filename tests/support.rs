@@ -90,7 +90,7 @@ pub fn stable_settings() -> insta::Settings {
     settings.add_redaction(".tool.version", "[version]");
     // What the kernel allows differs between machines; tests/hostile.rs checks it.
     settings.add_redaction(".sandbox", "[sandbox]");
-    settings.add_filter(r"/tmp/snipcheck-[A-Za-z0-9_]+", "[workdir]");
+    settings.add_filter(r"/tmp/snipcheck-[A-Za-z0-9_]+/work", "[workdir]");
     // Library locations differ between machines; keep only the part below the library root.
     // A path ends at markup too (JUnit and HTML reports).
     settings.add_filter(r#"/[^\s'"<>]*/site-packages/"#, "[site-packages]/");
