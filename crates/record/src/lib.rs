@@ -492,10 +492,26 @@ pub struct Record {
     /// The comparison with the committed record of known results, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineReport>,
+    /// Which part of a sharded run this record is; absent for a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
     pub summary: Summary,
     pub snippets: Vec<SnippetRecord>,
     pub references: Vec<Reference>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One shard of a run split across machines (`check --shard INDEX/TOTAL`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// 1-based.
+    pub index: u32,
+    pub total: u32,
+    /// Identifies the whole set of documents the shards were cut from (a hash of their
+    /// paths and contents), so that shards of different sets are never merged.
+    pub fingerprint: String,
+    /// Every document of the whole set, in the order an unsharded run reports them.
+    pub documents: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -559,6 +575,7 @@ impl Record {
             python,
             sandbox: None,
             baseline: None,
+            shard: None,
             summary,
             snippets,
             references,
