@@ -1,13 +1,13 @@
 //! Agreement with the reference tools on material snipcheck's authors did not write: the
-//! doctests of standard-library modules, compared with `python -m doctest` run by the very
-//! interpreter snipcheck embeds; and, downloaded from the package registry at test time
-//! (so ignored by a plain `cargo test`), a reST README compared with `python -m doctest`
-//! and notebooks compared with nbclient, Jupyter's own executor.
+//! doctests of standard-library modules checked in place, compared with `doctest.testmod`
+//! run by the very interpreter snipcheck embeds; and, downloaded from the package registry
+//! at test time (so ignored by a plain `cargo test`), a reST README compared with
+//! `python -m doctest` and notebooks compared with nbclient, Jupyter's own executor.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{record, snipcheck, stderr};
+use crate::support::{check_json, record, snipcheck, stderr};
 
 /// Examples found, passed and failed, and docstrings (doctest's "items") with examples.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,37 +17,76 @@ struct Counts {
     failed: u64,
 }
 
-/// snipcheck's counts for one Python file, and the interpreter it ran under.
-fn snipcheck_counts(file: &Path) -> (Counts, PathBuf) {
-    let output = snipcheck(&[
-        "check",
-        file.to_str().unwrap(),
-        "--config",
-        "fixtures/formats/snipcheck.yaml",
-        "--format",
-        "json",
-    ]);
-    assert!(
-        matches!(output.status.code(), Some(0 | 1)),
-        "stderr:\n{}",
-        stderr(&output)
-    );
-    let record = record(&output);
-    assert!(record["diagnostics"].as_array().unwrap().is_empty());
+/// snipcheck's record of one Python file, checked with the standard-library config.
+fn check_python_file(file: &Path, exit_code: i32) -> serde_json::Value {
+    check_json(
+        &[
+            "check",
+            file.to_str().unwrap(),
+            "--config",
+            "fixtures/formats/snipcheck.yaml",
+        ],
+        exit_code,
+    )
+}
+
+/// The docstrings that ran and their examples, counted as doctest counts them. Every other
+/// docstring must be skipped with an info diagnostic at its line saying why (the record's
+/// only diagnostics).
+fn ran_counts(record: &serde_json::Value) -> Counts {
     let snippets = record["snippets"].as_array().unwrap();
+    let (ran, skipped): (Vec<_>, Vec<_>) = snippets.iter().partition(|s| s["status"] != "skipped");
+    let diagnostics = record["diagnostics"].as_array().unwrap();
+    let skip_lines: Vec<&serde_json::Value> = skipped.iter().map(|s| &s["line"]).collect();
+    let info_lines: Vec<&serde_json::Value> = diagnostics
+        .iter()
+        .inspect(|d| assert_eq!(d["severity"], "info", "{d}"))
+        .map(|d| &d["line"])
+        .collect();
+    assert_eq!(skip_lines, info_lines, "{diagnostics:#?}");
     let sum = |key: &str| {
-        snippets
-            .iter()
+        ran.iter()
             .map(|s| s["examples"][key].as_u64().expect("a doctest snippet"))
             .sum()
     };
-    let counts = Counts {
-        items: snippets.len() as u64,
+    Counts {
+        items: ran.len() as u64,
         tried: sum("tried"),
         failed: sum("failed"),
-    };
-    let prefix = PathBuf::from(record["python"]["prefix"].as_str().unwrap());
-    (counts, prefix.join("bin").join("python"))
+    }
+}
+
+/// The interpreter of the environment snipcheck ran in.
+fn record_python(record: &serde_json::Value) -> PathBuf {
+    PathBuf::from(record["python"]["prefix"].as_str().unwrap()).join("bin/python")
+}
+
+/// Imports a module by name (as `python -m doctest FILE` does) and runs `doctest.testmod`:
+/// docstrings with examples, examples tried, examples failed, on the last line.
+const TESTMOD_REFERENCE: &str = r#"
+import doctest, importlib, json, sys
+module = importlib.import_module(sys.argv[1])
+items = [test for test in doctest.DocTestFinder().find(module) if test.examples]
+result = doctest.testmod(module, report=False)
+print(json.dumps([len(items), result.attempted, result.failed]))
+"#;
+
+/// What `doctest.testmod` reports for `module`, imported with `dir` first on the path.
+fn testmod_counts(python: &Path, module: &str, dir: &Path) -> Counts {
+    let output = Command::new(python)
+        .args(["-B", "-c", TESTMOD_REFERENCE, module])
+        .current_dir(dir)
+        .output()
+        .expect("python runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let last = text.lines().last().unwrap_or_default();
+    let [items, tried, failed]: [u64; 3] = serde_json::from_str(last)
+        .unwrap_or_else(|err| panic!("{module}: {err}: {text}\n{}", stderr(&output)));
+    Counts {
+        items,
+        tried,
+        failed,
+    }
 }
 
 /// What `python -m doctest -v FILE` reports, read from its summary.
@@ -96,22 +135,101 @@ fn stdlib(python: &Path) -> PathBuf {
 }
 
 #[test]
-fn standard_library_doctests_agree_with_python_m_doctest() {
+fn standard_library_doctests_agree_with_doctest_testmod() {
     // The environment's interpreter comes from a first run (any file will do).
-    let (_, python) = snipcheck_counts(Path::new("fixtures/formats/shapes.py"));
+    let python = record_python(&check_python_file(
+        Path::new("fixtures/formats/shapes.py"),
+        1,
+    ));
     let lib = stdlib(&python);
+    let outside = tempfile::tempdir().unwrap();
     // textwrap's `shorten` examples fail under doctest itself (they use a name the module
-    // does not define): failures must agree too.
-    for module in ["fractions", "statistics", "textwrap", "difflib"] {
+    // does not define): failures must agree too. hashlib assigns its docstring to
+    // `__doc__`; doctest and pickletools keep examples in `__test__` (strings, and
+    // pickletools' named ones); datetime's classes give way to `_datetime`'s at import,
+    // so doctest runs none of their source docstrings; enum and typing are imported
+    // before any snippet runs, and must still be checked as that one module.
+    let modules = [
+        "fractions",
+        "statistics",
+        "textwrap",
+        "difflib",
+        "hashlib",
+        "doctest",
+        "pickletools",
+        "datetime",
+        "enum",
+        "typing",
+    ];
+    for module in modules {
+        // The interpreter's own file, in place: no copy.
         let file = lib.join(format!("{module}.py"));
-        let (ours, _) = snipcheck_counts(&file);
-        let reference = doctest_counts(&python, &file, Path::new("."));
-        assert!(
-            reference.tried > 0,
-            "{module}: no examples found by doctest"
-        );
+        let reference = testmod_counts(&python, module, outside.path());
+        let record = check_python_file(&file, i32::from(reference.failed > 0));
+        let ours = ran_counts(&record);
+        eprintln!("{module}: {ours:?}");
         assert_eq!(ours, reference, "{module}");
+        if module == "datetime" {
+            // Its two source docstrings with examples belong to methods `_datetime`
+            // replaces: skipped, saying so.
+            let skipped: Vec<&str> = record["snippets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap())
+                .collect();
+            assert_eq!(skipped, ["date-repr", "timezone-repr"]);
+            let message = record["diagnostics"][0]["message"].as_str().unwrap();
+            assert!(
+                message.contains("`datetime.date.__repr__` is <slot wrapper"),
+                "{message}"
+            );
+        } else {
+            assert!(
+                reference.tried > 0,
+                "{module}: no examples found by doctest"
+            );
+        }
     }
+}
+
+#[test]
+fn finder_fixture_agrees_with_doctest_testmod() {
+    let record = check_python_file(Path::new("fixtures/formats/finder.py"), 1);
+    let reference = testmod_counts(
+        &record_python(&record),
+        "finder",
+        Path::new("fixtures/formats"),
+    );
+    assert_eq!(ran_counts(&record), reference);
+}
+
+#[test]
+fn a_copy_of_an_imported_module_is_refused() {
+    let python = record_python(&check_python_file(
+        Path::new("fixtures/formats/shapes.py"),
+        1,
+    ));
+    let original = stdlib(&python).join("typing.py");
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("typing.py");
+    std::fs::copy(&original, &copy).unwrap();
+    // The runner has imported `typing` already: a second one beside it would make two of
+    // every class (`TypedDict` checks would be false), so the file is not checked.
+    let record = check_python_file(&copy, 2);
+    let diagnostics = record["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(diagnostics[0]["severity"], "error");
+    let message = diagnostics[0]["message"].as_str().unwrap();
+    let expected = format!(
+        "cannot check {} in place: its module name `typing` is already imported from {}",
+        copy.display(),
+        original.display()
+    );
+    assert!(message.starts_with(&expected), "{message}");
+    let snippets = record["snippets"].as_array().unwrap();
+    assert!(!snippets.is_empty());
+    assert!(snippets.iter().all(|s| s["status"] == "skipped"));
 }
 
 /// Runs `program args` in `dir`, failing the test with its output when it fails.

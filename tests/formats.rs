@@ -102,6 +102,55 @@ fn python_docstrings_run_with_their_module() {
 }
 
 #[test]
+fn python_docstrings_found_as_doctest_finds_them() {
+    let record = check_fixture("fixtures/formats/finder.py", "finder_py", 1);
+    let got: Vec<(String, u64, String)> = record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["line"].as_u64().unwrap(),
+                s["category"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        // The docstring assigned to `__doc__`, at its own lines; not the literal it replaces.
+        ("finder", 8, "passed"),
+        ("triple", 18, "passed"),
+        // Replaced and deleted at import: doctest does not run them.
+        ("counter", 28, "skipped"),
+        ("retired", 36, "skipped"),
+        // `__test__` strings at their literals, named or written in the mapping.
+        ("test-shared", 44, "passed"),
+        ("test-inline", 51, "output-mismatch"),
+    ];
+    let want: Vec<(String, u64, String)> = want
+        .iter()
+        .map(|(id, line, category)| (id.to_string(), *line, category.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    // Why each was skipped, at its line.
+    let diagnostics: Vec<(u64, &str)> = record["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["line"].as_u64().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(diagnostics.len(), 2);
+    assert_eq!(diagnostics[0].0, 28);
+    assert!(diagnostics[0].1.contains(
+        "`finder.Counter` is the class `collections.Counter`, which belongs to another module"
+    ));
+    assert_eq!(diagnostics[1].0, 36);
+    assert!(diagnostics[1]
+        .1
+        .contains("`finder.retired` does not exist once `finder` is imported"));
+}
+
+#[test]
 fn notebook_cells_share_one_namespace() {
     let record = check_fixture("fixtures/formats/analysis.ipynb", "analysis_ipynb", 1);
     let got: Vec<(u64, u64, String)> = record["snippets"]

@@ -193,6 +193,22 @@ fn a_warm_rerun_runs_nothing_and_an_edit_runs_only_what_changed() {
 }
 
 #[test]
+fn editing_a_module_runs_its_docstring_examples_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("counting.py");
+    let source = "def one():\n    \"\"\"\n    >>> one()\n    1\n    \"\"\"\n    return 1\n";
+    std::fs::write(&module, source).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let first = cached_run(dir.path(), cache.path(), &["counting.py"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    // The docstring is untouched, the code it documents is not: the verdict must follow.
+    std::fs::write(&module, source.replace("return 1", "return 2")).unwrap();
+    let second = cached_run(dir.path(), cache.path(), &["counting.py"]);
+    assert_eq!(ran(&second), "nothing from the cache");
+    assert_eq!(second.status.code(), Some(1), "{}", stdout(&second));
+}
+
+#[test]
 fn changed_since_checks_only_what_git_sees_changed() {
     let dir = workspace();
     let dir = dir.path();

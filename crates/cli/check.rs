@@ -46,13 +46,15 @@ pub fn check(args: &CheckArgs) -> Result<u8> {
         );
     }
     let references = references::records(found, &execution.answers, &loaded.config.references);
+    let mut diagnostics = inputs.diagnostics;
+    diagnostics.extend(snipcheck_python::skips::diagnose(&mut execution.records));
 
     let mut record = Record::new(
         documents.len() as u32,
         execution.python,
         execution.records,
         references,
-        inputs.diagnostics,
+        diagnostics,
     );
     record.sandbox = execution.sandbox;
     let scope = gate::scope(&loaded, &documents, &record, inputs.selected);

@@ -282,6 +282,13 @@ impl Cache {
             for moving in ["line", "end_line", "id", "section"] {
                 fields.remove(moving);
             }
+            // A docstring's examples run against its whole module (and doctest decides
+            // from it whether they run): editing the code beside them must run them again.
+            if let Some(module) = &snippet.module {
+                let source = std::fs::read(module).unwrap_or_default();
+                let source = String::from_utf8_lossy(&source).into_owned();
+                fields.insert("module_source".into(), source.into());
+            }
         }
         let fixtures: Vec<(String, String)> = self
             .fixtures

@@ -6,6 +6,8 @@
 //! CPython's own `doctest` module, so prompts, directives and expected output follow
 //! doctest's rules exactly.
 
+use std::collections::HashMap;
+
 use snipcheck_record::SnippetKind;
 
 use crate::ids::{Item, Meta};
@@ -91,12 +93,12 @@ pub(crate) fn scan_python(text: &str, path: &str) -> Vec<Item> {
             continue;
         };
         // The module docstring is named after the module, like doctest names it.
-        let owner = if doc.owner.is_empty() {
+        let heading = if doc.owner.is_empty() {
             module_name(path)
         } else {
-            doc.owner
+            doc.owner.clone()
         };
-        items.push(Item::Heading(owner));
+        items.push(Item::Heading(heading));
         items.push(Item::Code {
             line: doc.lines[first],
             end_line: doc.lines[last],
@@ -104,6 +106,7 @@ pub(crate) fn scan_python(text: &str, path: &str) -> Vec<Item> {
             meta: Meta {
                 kind: SnippetKind::Doctest,
                 module: Some(path.to_string()),
+                object: Some(doc.owner),
                 ..Meta::default()
             },
         });
@@ -158,40 +161,68 @@ enum Block {
     Other,
 }
 
-/// The docstrings `doctest.DocTestFinder` would visit: the module's, and those of
+/// The docstrings `doctest.DocTestFinder` would visit, in source order: the module's
+/// (its leading string, or a later `__doc__ = "..."`, which wins at run time), those of
 /// classes and functions reachable from it through classes only (functions nested in
-/// functions are not attributes of anything).
+/// functions are not attributes of anything), and the strings of its `__test__` mapping.
+/// Whether the imported module still holds each of them is for the run to tell.
 fn docstrings(text: &str) -> Vec<Docstring> {
     let logical = logical_lines(text);
     let mut found = Vec::new();
     let mut stack: Vec<(usize, Block)> = Vec::new();
     // A `def` or `class` header whose docstring would be the next line.
     let mut pending: Option<(usize, String)> = None;
+    // Module-level `NAME = "..."`: `__test__` entries may name them.
+    let mut module_strings: HashMap<&str, &Tok> = HashMap::new();
     for (n, line) in logical.iter().enumerate() {
         let docstring = match line.toks.as_slice() {
-            [Tok::Str { prefix, body, line }] if docstring_prefix(prefix) => Some((body, *line)),
+            [tok @ Tok::Str { prefix, .. }] if docstring_prefix(prefix) => Some(tok),
             _ => None,
         };
         if n == 0 {
-            if let Some((body, first)) = docstring {
-                found.push(decode(
-                    text,
-                    *body,
-                    first,
-                    prefix_raw(&line.toks),
-                    "".into(),
-                ));
+            if let Some(tok) = docstring {
+                found.extend(literal(text, tok, String::new()));
             }
         }
         if let Some((header_indent, owner)) = pending.take() {
             if line.indent > header_indent {
-                if let Some((body, first)) = docstring {
-                    found.push(decode(text, *body, first, prefix_raw(&line.toks), owner));
+                if let Some(tok) = docstring {
+                    found.extend(literal(text, tok, owner));
                 }
             }
         }
         while stack.last().is_some_and(|(i, _)| *i >= line.indent) {
             stack.pop();
+        }
+        if let Some(body) = body_owner(&stack) {
+            match line.toks.as_slice() {
+                [Tok::Name(name), Tok::Other('='), tok @ Tok::Str { prefix, .. }]
+                    if docstring_prefix(prefix) =>
+                {
+                    if name == "__doc__" {
+                        // Assigning `__doc__` replaces the docstring the body had.
+                        found.retain(|d: &Docstring| d.owner != body);
+                        found.extend(literal(text, tok, body.clone()));
+                    } else if body.is_empty() {
+                        module_strings.insert(name, tok);
+                    }
+                }
+                [Tok::Name(name), Tok::Other('='), Tok::Other('{'), entries @ ..]
+                    if name == "__test__" && body.is_empty() =>
+                {
+                    found.retain(|d: &Docstring| !d.owner.starts_with(TEST_PREFIX));
+                    for (key, value) in test_entries(text, entries) {
+                        let value = match value {
+                            Tok::Name(name) => module_strings.get(name.as_str()).copied(),
+                            tok => Some(tok),
+                        };
+                        if let Some(tok) = value {
+                            found.extend(literal(text, tok, format!("{TEST_PREFIX}{key}")));
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
         let header = matches!(line.toks.last(), Some(Tok::Other(':')));
         if !header {
@@ -208,30 +239,91 @@ fn docstrings(text: &str) -> Vec<Docstring> {
             [Tok::Name(kw), Tok::Name(name), ..] if kw == "def" => Block::Def(name.clone()),
             _ => Block::Other,
         };
-        let visible = !stack.iter().any(|(_, b)| matches!(b, Block::Def(_)));
-        if let (Block::Class(name) | Block::Def(name), true) = (&block, visible) {
-            let mut owner: Vec<&str> = stack
-                .iter()
-                .filter_map(|(_, b)| match b {
-                    Block::Class(c) => Some(c.as_str()),
-                    _ => None,
-                })
-                .collect();
-            owner.push(name);
-            pending = Some((line.indent, owner.join(".")));
+        if let (Block::Class(name) | Block::Def(name), Some(owner)) = (&block, body_owner(&stack)) {
+            let dotted = if owner.is_empty() {
+                name.clone()
+            } else {
+                format!("{owner}.{name}")
+            };
+            pending = Some((line.indent, dotted));
         }
         stack.push((line.indent, block));
     }
+    found.sort_by_key(|d| d.lines[0]);
     found
+}
+
+/// How doctest names the strings of a module's `__test__` mapping, after the module.
+const TEST_PREFIX: &str = "__test__.";
+
+/// The object whose body a line in `stack` is in, by its dotted name within the module
+/// (empty for the module itself); `None` inside a function, whose names are its own.
+fn body_owner(stack: &[(usize, Block)]) -> Option<String> {
+    let mut names = Vec::new();
+    for (_, block) in stack {
+        match block {
+            Block::Class(name) => names.push(name.as_str()),
+            Block::Def(_) => return None,
+            Block::Other => {}
+        }
+    }
+    Some(names.join("."))
+}
+
+/// The entries of a `__test__ = {...}` literal (`toks` after the brace) whose key is a
+/// plain string and whose value is one string or one name; others are left to the run.
+fn test_entries<'t>(text: &str, toks: &'t [Tok]) -> Vec<(String, &'t Tok)> {
+    let mut entries = Vec::new();
+    // Split at the commas between entries, outside nested brackets.
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, tok) in toks.iter().enumerate() {
+        match tok {
+            Tok::Other('(' | '[' | '{') => depth += 1,
+            Tok::Other(')' | ']' | '}') if depth > 0 => depth -= 1,
+            Tok::Other(',' | '}') if depth == 0 => {
+                if let [key @ Tok::Str { prefix, .. }, Tok::Other(':'), value] = &toks[start..i] {
+                    let is_value = match value {
+                        Tok::Str { prefix, .. } => docstring_prefix(prefix),
+                        tok => matches!(tok, Tok::Name(_)),
+                    };
+                    if docstring_prefix(prefix) && is_value {
+                        entries.push((string_value(text, key), value));
+                    }
+                }
+                start = i + 1;
+                if matches!(tok, Tok::Other('}')) {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    entries
+}
+
+/// The docstring a string-literal token holds, documenting `owner`.
+fn literal(text: &str, tok: &Tok, owner: String) -> Option<Docstring> {
+    let Tok::Str { prefix, body, line } = tok else {
+        return None;
+    };
+    Some(decode(
+        text,
+        *body,
+        *line,
+        prefix.contains(['r', 'R']),
+        owner,
+    ))
+}
+
+/// The runtime value of a string-literal token.
+fn string_value(text: &str, tok: &Tok) -> String {
+    literal(text, tok, String::new()).map_or_else(String::new, |d| d.value)
 }
 
 /// Docstrings are plain, raw or unicode strings; bytes and f-strings are not docstrings.
 fn docstring_prefix(prefix: &str) -> bool {
     prefix.chars().all(|c| matches!(c, 'r' | 'R' | 'u' | 'U'))
-}
-
-fn prefix_raw(toks: &[Tok]) -> bool {
-    matches!(toks, [Tok::Str { prefix, .. }] if prefix.contains(['r', 'R']))
 }
 
 /// The runtime value of a string literal's body, with the source line of each of its
@@ -575,6 +667,62 @@ if True:
     }
 
     #[test]
+    fn assigned_docstrings_replace_the_literal_at_their_own_line() {
+        let src = r#""""Replaced."""
+# hashlib's way: the docstring is assigned.
+__doc__ = """Module.
+>>> 1
+1
+"""
+
+class C:
+    "Replaced too."
+    __doc__ = "C >>> doc"
+
+    def m(self):
+        __doc__ = "a local variable"
+"#;
+        assert_eq!(
+            owners(src),
+            [
+                ("".into(), 3, "Module.\n>>> 1\n1\n".into()),
+                ("C".into(), 10, "C >>> doc".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn test_mapping_strings_at_their_literals() {
+        let src = r#"_SHARED = r"""
+>>> shared
+"""
+
+def f():
+    _LOCAL = "not a module string"
+
+__test__ = {"inline": """
+    >>> 1
+    """,
+    'named': _SHARED,
+    "object": f,
+    "local": _LOCAL, "call": str("x"), 3: "not a str key",
+    "concatenated": "a" "b",
+    "last": u"L"}
+"#;
+        let got = owners(src);
+        let entries: Vec<(&str, u32)> = got.iter().map(|(o, l, _)| (o.as_str(), *l)).collect();
+        assert_eq!(
+            entries,
+            [
+                ("__test__.named", 1),
+                ("__test__.inline", 8),
+                ("__test__.last", 15)
+            ]
+        );
+        assert_eq!(got[0].2, "\n>>> shared\n");
+    }
+
+    #[test]
     fn escapes_are_decoded_like_python() {
         let src = "def f():\n    \"\"\"a\\tb \\\\ \\x41\\u00e9 \\101 \\q\n    >>> print('x\\\\ny')\n    \"\"\"\n";
         let d = &docstrings(src)[0];
@@ -596,8 +744,10 @@ if True:
         let src = "\"\"\"Module.\n\n>>> 1 + 1\n2\n\"\"\"\n\ndef f():\n    \"\"\"Doubles.\n\n    >>> f()\n    ...\n    Trailing prose.\n    \"\"\"\n\ndef g():\n    \"\"\"No examples.\"\"\"\n";
         let items = scan_python(src, "m.py");
         let mut codes = Vec::new();
+        let mut objects = Vec::new();
         for (line, end_line, code, meta) in Item::examples(items.clone()) {
             assert_eq!(meta.module.as_deref(), Some("m.py"));
+            objects.extend(meta.object);
             assert_eq!(meta.session, None);
             codes.push((line, end_line, code));
         }
@@ -609,6 +759,9 @@ if True:
             ]
         );
         assert_eq!(items[2], Item::Heading("f".into()));
+        // The module's own docstring is headed by the module's name, but is the object "".
+        assert_eq!(items[0], Item::Heading("m".into()));
+        assert_eq!(objects, ["", "f"]);
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub(crate) struct Meta {
     pub cell: Option<u32>,
     pub expected_output: Option<ExpectedOutput>,
     pub module: Option<String>,
+    pub object: Option<String>,
     pub skip_if: Option<String>,
     pub options: Vec<String>,
     /// Markers written with the block (a comment before it, its fence's info string).
@@ -141,6 +142,7 @@ pub(crate) fn assign(path: &str, items: Vec<Item>) -> Vec<Snippet> {
                     cell: meta.cell,
                     expected_output: meta.expected_output,
                     module: meta.module,
+                    object: meta.object,
                     skip_if: meta.skip_if,
                     options: meta.options,
                     ..Snippet::default()

@@ -4,6 +4,7 @@
 //! the environment (no interpreter), [`pool`] runs in the main process and drives worker
 //! processes, [`worker`] is the `__worker` subcommand that embeds CPython and forks a child
 //! per document, and `child` plus `runner.py` run snippets and classify how they ended.
+//! [`skips`] turns the docstrings the runner did not check into diagnostics.
 //! [`resolve`] and `resolver.py` check the API names the prose mentions, in the same workers.
 
 mod capture;
@@ -16,6 +17,7 @@ pub mod pool;
 pub mod protocol;
 pub mod resolve;
 pub mod sandbox;
+pub mod skips;
 mod supervise;
 pub mod venv;
 pub mod worker;

@@ -149,8 +149,13 @@ def _namespace(snippet):
     module_path = snippet.get("module")
     if module_path:
         module = _import_module(module_path)
+        if isinstance(module, ModuleNameTaken):
+            return None, verdict("skipped", module)
         if isinstance(module, BaseException):
             return None, _classify(module, module.snipcheck_path)
+        not_run = _not_run_by_doctest(module, snippet)
+        if not_run is not None:
+            return None, verdict("skipped", not_run)
         namespace = module.__dict__.copy()
     else:
         namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": snippet["path"]}
@@ -201,9 +206,25 @@ def _apply_fixture(name, namespace):
     return None
 
 
+class ModuleNameTaken(ImportError):
+    """The checked file's module name already means another file here: importing it a second
+    time beside that one would make two of every class it defines, so it is not checked."""
+
+    __module__ = "snipcheck"
+
+
+class NotRunByDoctest(Exception):
+    """doctest would not run these examples as the file shows them (the object is not the
+    module's own once it is imported, or has another docstring): the snippet is skipped."""
+
+    __module__ = "snipcheck"
+
+
 def _import_module(path):
-    """Imports the module whose source is `path`, under its dotted name (found by walking up
-    the packages that hold it), as `python -m doctest` and pytest do."""
+    """Imports the module whose source is `path` once, under its dotted name (found by walking
+    up the packages that hold it), as `python -m doctest` and pytest do; a `ModuleNameTaken`
+    (returned, like any exception the import raised) when that name is another file's."""
+    shown = path
     path = os.path.abspath(os.path.join(_START_DIR, path))
     if path in _modules:
         return _modules[path]
@@ -213,24 +234,149 @@ def _import_module(path):
         folder, package = os.path.split(folder)
         parts.insert(0, package)
     dotted = ".".join(parts)
+    # Checking a module leaves its folder as it was: no `__pycache__` in the user's tree.
+    sys.dont_write_bytecode = True
     try:
         if not _same_file(_find_spec(dotted), path):
             # Not importable under its name from here: make its root folder importable.
             sys.path.insert(0, folder)
             importlib.invalidate_caches()
-        if _same_file(_find_spec(dotted), path):
+        spec = _find_spec(dotted)
+        if _same_file(spec, path):
             module = importlib.import_module(dotted)
-        else:
-            # Its name is taken by another module (a `json.py` of one's own): load the file
-            # itself, without replacing the other module for everyone.
+        elif spec is None:
+            # No module can have this name (`my.module.py`): load the file itself, registered
+            # under the name so that it is still one module.
             spec = importlib.util.spec_from_file_location(dotted, path)
             module = importlib.util.module_from_spec(spec)
+            sys.modules[dotted] = module
             spec.loader.exec_module(module)
+        else:
+            raise ModuleNameTaken(_name_taken(shown, dotted, spec))
     except BaseException as error:  # noqa: B036 - the verdict of every docstring
         error.snipcheck_path = path
         module = error
     _modules[path] = module
     return module
+
+
+def _name_taken(shown, dotted, spec):
+    other = spec.origin if spec.origin and spec.has_location else "the built-in module"
+    if dotted in sys.modules:
+        where = "is already imported from {}".format(other)
+    else:
+        where = "resolves to {} first".format(other)
+    return (
+        "cannot check {} in place: its module name `{}` {}, and importing it again beside that "
+        "one would make two of everything it defines; check that file itself, or give this "
+        "one a name of its own".format(shown, dotted, where)
+    )
+
+
+# Module name -> {doctest's name of each docstring: its DocTest}, as doctest's own finder
+# sees the imported module; None when the finder fails on it.
+_doctests = {}
+
+
+def _not_run_by_doctest(module, snippet):
+    """None when `doctest` runs the snippet's examples as the file shows them (or cannot tell:
+    its finder fails); else a `NotRunByDoctest` saying why it would not."""
+    import doctest
+
+    owner = snippet.get("object")
+    tests = _doctests_of(module) if owner is not None else None
+    if tests is None:
+        return None
+    try:
+        ours = _example_texts(doctest.DocTestParser().get_examples(snippet["code"]))
+    except ValueError:
+        return None  # a malformed session: running it reports where
+    name = module.__name__ + "." + owner if owner else module.__name__
+    test = tests.get(name)
+    if test is not None and _example_texts(test.examples) == ours:
+        return None
+    return NotRunByDoctest(_why_doctest_does_not_run(module, owner, name, test))
+
+
+def _doctests_of(module):
+    if module.__name__ not in _doctests:
+        import doctest
+
+        try:
+            found = {test.name: test for test in doctest.DocTestFinder().find(module)}
+        except Exception:  # noqa: BLE001 - doctest cannot search it; the source decides
+            found = None
+        _doctests[module.__name__] = found
+    return _doctests[module.__name__]
+
+
+def _example_texts(examples):
+    return [(e.source, e.want, e.exc_msg, sorted(e.options.items())) for e in examples]
+
+
+def _why_doctest_does_not_run(module, owner, name, test):
+    value = _attribute_path(module, owner)
+    if value is _MISSING:
+        return "`{}` does not exist once `{}` is imported (it is deleted or renamed)".format(name, module.__name__)
+    what = _describe(value)
+    if test is not None and not test.examples:
+        return (
+            "once `{}` is imported, `{}` is {}, whose docstring has no examples; doctest runs "
+            "that docstring, not the one in this file".format(module.__name__, name, what)
+        )
+    if test is not None:
+        return (
+            "once `{}` is imported, the docstring of `{}` has other examples than this file "
+            "shows; doctest runs those".format(module.__name__, name)
+        )
+    import doctest
+
+    if not doctest.DocTestFinder()._from_module(module, value):
+        return (
+            "once `{}` is imported, `{}` is {}, which belongs to another module, and doctest "
+            "searches only the module's own objects".format(module.__name__, name, what)
+        )
+    return "doctest does not search `{}`, which is {}".format(name, what)
+
+
+_MISSING = object()
+
+
+def _attribute_path(module, owner):
+    """The object doctest reaches as `owner` from the module, walking `__dict__`s (and the
+    `__test__` mapping, whose keys may hold dots) as its finder does."""
+    if owner.startswith(_TEST_PREFIX):
+        entries = module.__dict__.get("__test__")
+        try:
+            return entries.get(owner[len(_TEST_PREFIX) :], _MISSING)
+        except Exception:  # noqa: BLE001 - not a mapping: nothing doctest could run
+            return _MISSING
+    value = module
+    for part in owner.split(".") if owner else ():
+        value = getattr(value, "__dict__", {}).get(part, _MISSING)
+        if value is _MISSING:
+            break
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+    return value
+
+
+_TEST_PREFIX = "__test__."
+
+
+def _describe(value):
+    import inspect
+
+    name = "{}.{}".format(getattr(value, "__module__", "?"), getattr(value, "__qualname__", "?"))
+    if inspect.isclass(value):
+        return "the class `{}`".format(name)
+    if inspect.isfunction(value):
+        return "the function `{}`".format(name)
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a broken repr still leaves the type
+        text = "a {}".format(type(value).__name__)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _same_file(spec, path):

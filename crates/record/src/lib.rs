@@ -43,6 +43,11 @@ pub struct Snippet {
     /// examples see the names of their module, as doctest gives them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module: Option<String>,
+    /// For a docstring's examples: the object the docstring belongs to, named within the
+    /// module as doctest names it (`Class.method`, `__test__.KEY`; empty for the module
+    /// itself). The run checks that doctest would run these examples, and says why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
     /// A Python expression: when it is true in the snippet's namespace the snippet is
     /// skipped (reST's `:skipif:`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
