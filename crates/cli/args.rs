@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use snipcheck_check::config::Isolate;
+use snipcheck_check::CheckOptions;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,9 +31,6 @@ pub enum Command {
     Watch(CheckArgs),
     /// Show the configuration file's schema.
     Config(ConfigArgs),
-    /// Internal: a worker process that runs snippets (started by `check`).
-    #[command(name = "__worker", hide = true)]
-    Worker(WorkerArgs),
 }
 
 #[derive(Debug, Args)]
@@ -113,11 +112,11 @@ pub struct CheckArgs {
 pub struct AcceptArgs {
     /// Config file. Default: ./snipcheck.yaml, else ./snippets/snipcheck.yaml.
     #[arg(long, value_name = "FILE")]
-    pub config: Option<std::path::PathBuf>,
+    pub config: Option<PathBuf>,
 
     /// Where the last run was kept. Default: .snipcheck at the repository root.
     #[arg(long, value_name = "DIR", env = "SNIPCHECK_CACHE_DIR")]
-    pub cache_dir: Option<std::path::PathBuf>,
+    pub cache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -127,20 +126,32 @@ pub struct ConfigArgs {
     pub schema: bool,
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum IsolateArg {
     Document,
     Snippet,
 }
 
-impl From<IsolateArg> for snipcheck_python::Isolation {
-    fn from(value: IsolateArg) -> Self {
-        match value {
-            IsolateArg::Document => snipcheck_python::Isolation::Document,
-            IsolateArg::Snippet => snipcheck_python::Isolation::Snippet,
+impl CheckArgs {
+    /// The check these arguments ask for (the rest of them say how to report it).
+    pub fn options(&self) -> CheckOptions {
+        CheckOptions {
+            paths: self.paths.clone(),
+            config: self.config.clone(),
+            python_env: self.python_env.clone(),
+            timeout: self.timeout,
+            jobs: self.jobs,
+            isolate: self.isolate.map(|isolate| match isolate {
+                IsolateArg::Document => Isolate::Document,
+                IsolateArg::Snippet => Isolate::Snippet,
+            }),
+            cache_dir: self.cache_dir.clone(),
+            no_fixtures: self.no_fixtures,
+            no_cache: self.no_cache,
+            select: self.select.clone(),
+            changed_since: self.changed_since.clone(),
+            update: self.update,
+            worker_program: None,
         }
     }
 }
@@ -169,15 +180,4 @@ fn parse_output(value: &str) -> Result<OutputSpec, String> {
         format,
         path: PathBuf::from(path),
     })
-}
-
-#[derive(Debug, Args)]
-pub struct WorkerArgs {
-    #[arg(long)]
-    pub python_env: PathBuf,
-    #[arg(long, value_delimiter = ',')]
-    pub warmup: Vec<String>,
-    /// The sandbox options, as JSON.
-    #[arg(long)]
-    pub sandbox: Option<String>,
 }

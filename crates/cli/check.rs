@@ -1,21 +1,17 @@
-//! `snipcheck check` and `snipcheck accept`: find the documents, run, compare with the
-//! committed record, report.
+//! `snipcheck check` and `snipcheck accept`: run the library's check, write the reports,
+//! and turn the outcome into an exit code.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Result;
+use snipcheck_check::{write_atomically, GateOutcome};
 use snipcheck_record::Record;
 use snipcheck_report::{Format, HumanOptions};
 
 use crate::args::{AcceptArgs, CheckArgs};
-use crate::config;
-use crate::execute::{cache_dir, execute};
 use crate::exit;
-use crate::files::write_atomically;
-use crate::gate;
-use crate::inputs;
-use crate::references;
+use crate::progress::Terminal;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
     exit::code(check(args).unwrap_or_else(|err| {
@@ -26,75 +22,18 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 
 /// One whole check; returns the exit code.
 pub fn check(args: &CheckArgs) -> Result<u8> {
-    let loaded = config::load(args.config.as_deref()).map_err(anyhow::Error::msg)?;
-    let inputs = inputs::collect(args, &loaded)?;
-    let (found, queries) = references::extract(
-        &inputs.documents,
-        &inputs.snippets,
-        &loaded.config.references,
-    );
-    let documents: Vec<String> = inputs.documents.iter().map(|d| d.path.clone()).collect();
-    let mut execution = execute(args, &loaded, inputs.snippets, &inputs.fixtures, &queries)?;
-    inputs.fixtures.suggest(&mut execution.records);
-    if execution.cached > 0 && (args.verbose || std::io::stderr().is_terminal() && !args.quiet) {
-        eprintln!(
-            "snipcheck: {} verdict{} from the result cache, {} snippet{} run",
-            execution.cached,
-            if execution.cached == 1 { "" } else { "s" },
-            execution.ran,
-            if execution.ran == 1 { "" } else { "s" }
-        );
-    }
-    let references = references::records(found, &execution.answers, &loaded.config.references);
-    let mut diagnostics = inputs.diagnostics;
-    diagnostics.extend(snipcheck_python::skips::diagnose(&mut execution.records));
-
-    let mut record = Record::new(
-        documents.len() as u32,
-        execution.python,
-        execution.records,
-        references,
-        diagnostics,
-    );
-    record.sandbox = execution.sandbox;
-    let scope = gate::scope(&loaded, &documents, &record, inputs.selected);
-    gate::compare(&loaded, &mut record, &scope)?;
-    if !execution.interrupted {
-        let cache = cache_dir(args, &loaded);
-        if let Err(err) = gate::remember_run(&cache, &loaded, &record, &documents, inputs.selected)
-        {
-            eprintln!("snipcheck: warning: cannot remember this run for `accept`: {err:#}");
+    let mut terminal = Terminal::new(args.quiet, args.verbose);
+    let run = snipcheck_check::check(&args.options(), &mut terminal)?;
+    write_reports(args, &run.record)?;
+    Ok(match run.outcome {
+        GateOutcome::Passed => exit::SUCCESS,
+        GateOutcome::Failed => exit::FAILURES,
+        GateOutcome::InputError => exit::INPUT_ERROR,
+        GateOutcome::Interrupted => {
+            eprintln!("snipcheck: interrupted; the report holds the verdicts that were finished");
+            exit::INTERRUPTED
         }
-        if args.update {
-            let file = gate::accept(&loaded, &record, &documents, inputs.selected)?;
-            eprintln!("snipcheck: wrote the results to {}", file.display());
-            // The record now matches the run: nothing differs any more.
-            gate::compare(&loaded, &mut record, &scope)?;
-        }
-    }
-    write_reports(args, &record)?;
-
-    if execution.interrupted {
-        eprintln!("snipcheck: interrupted; the report holds the verdicts that were finished");
-        return Ok(exit::INTERRUPTED);
-    }
-    Ok(exit_code(&record))
-}
-
-/// 2 for input errors; with a committed record, 1 only for differences that matter;
-/// without one, 1 for any failure or wrong claim.
-fn exit_code(record: &Record) -> u8 {
-    let failed = match &record.baseline {
-        Some(baseline) => baseline.fails_check(),
-        None => record.summary.failed > 0 || record.has_reference_errors(),
-    };
-    if record.summary.errors > 0 {
-        exit::INPUT_ERROR
-    } else if failed {
-        exit::FAILURES
-    } else {
-        exit::SUCCESS
-    }
+    })
 }
 
 fn write_reports(args: &CheckArgs, record: &Record) -> Result<()> {
@@ -127,13 +66,7 @@ fn color_stdout() -> bool {
 
 /// `snipcheck accept`: the record file takes the results of the last check.
 pub fn accept(args: &AcceptArgs) -> ExitCode {
-    let result = config::load(args.config.as_deref())
-        .map_err(anyhow::Error::msg)
-        .and_then(|loaded| {
-            let cache = crate::execute::cache_dir_for(args.cache_dir.as_deref(), &loaded);
-            gate::accept_last_run(&cache, &loaded)
-        });
-    match result {
+    match snipcheck_check::accept(args.config.as_deref(), args.cache_dir.as_deref()) {
         Ok(file) => {
             eprintln!(
                 "snipcheck: wrote the last run's results to {}",

@@ -1,20 +1,12 @@
 //! snipcheck: verifies the Python examples in documentation.
 //!
-//! This crate parses arguments, puts a run's stages together and maps results to exit
-//! codes; the work happens in `snipcheck-extract`, `snipcheck-python`, `snipcheck-baseline`,
-//! `snipcheck-cache` and `snipcheck-report`.
+//! This crate parses arguments, writes what a check produced and maps its outcome to exit
+//! codes; the check itself is `snipcheck-check`, the reports `snipcheck-report`.
 
 mod args;
 mod check;
-mod config;
-mod execute;
 mod exit;
-mod files;
-mod fixtures;
-mod gate;
-mod inputs;
 mod progress;
-mod references;
 mod watch;
 
 use std::process::ExitCode;
@@ -24,6 +16,10 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
+    // The pool starts its workers from this binary.
+    if let Some(code) = snipcheck_python::worker::serve_if_asked() {
+        return ExitCode::from(code as u8);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Check(check_args) => check::run(&check_args),
@@ -31,19 +27,11 @@ fn main() -> ExitCode {
         Command::Watch(check_args) => watch::run(&check_args),
         Command::Config(config_args) => {
             if config_args.schema {
-                print!("{}", config::schema());
+                print!("{}", snipcheck_check::config::schema());
             } else {
-                println!("{}", config::DOCUMENTATION);
+                println!("{}", snipcheck_check::config::DOCUMENTATION);
             }
             ExitCode::SUCCESS
-        }
-        Command::Worker(worker) => {
-            let code = snipcheck_python::worker::main(
-                &worker.python_env,
-                &worker.warmup,
-                worker.sandbox.as_deref(),
-            );
-            ExitCode::from(code as u8)
         }
     }
 }

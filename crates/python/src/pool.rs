@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, SnippetError};
 
-use crate::protocol::{Isolation, Job, WorkerMessage};
+use crate::protocol::{Isolation, Job, WorkerArguments, WorkerMessage};
 use crate::sandbox::SandboxOptions;
 use crate::venv::PythonEnv;
 
@@ -523,17 +523,17 @@ impl Worker {
     ) -> Result<(Worker, PythonInfo, SandboxReport)> {
         let mut command = Command::new(&options.program);
         command
-            .arg("__worker")
-            .arg("--python-env")
-            .arg(&options.env.root)
-            .arg("--sandbox")
-            .arg(serde_json::to_string(&options.sandbox)?)
+            .args(
+                WorkerArguments {
+                    env_root: options.env.root.clone(),
+                    sandbox: Some(serde_json::to_string(&options.sandbox)?),
+                    warmup: warm.clone(),
+                }
+                .to_args(),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        if !warm.is_empty() {
-            command.arg("--warmup").arg(warm.join(","));
-        }
         command.env_clear();
         command.envs(allowed_environment(&options.env_allow));
         command.env("SNIPCHECK_RUN_ID", std::process::id().to_string());

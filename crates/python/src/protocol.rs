@@ -1,8 +1,78 @@
 //! Messages between the main process and its workers, and between a worker and its
 //! forked child: one JSON object per line.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 use snipcheck_record::{Outcome, PythonInfo, SandboxReport, Snippet};
+
+/// How a worker process is started: `PROGRAM __worker --python-env DIR [--sandbox JSON]
+/// [--warmup a,b]`. The pool writes this command line and the worker reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WorkerArguments {
+    pub env_root: PathBuf,
+    /// The sandbox options, as JSON.
+    pub sandbox: Option<String>,
+    /// Modules imported before any job.
+    pub warmup: Vec<String>,
+}
+
+impl WorkerArguments {
+    /// The first argument that makes a program a worker.
+    const SUBCOMMAND: &'static str = "__worker";
+
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            Self::SUBCOMMAND.into(),
+            "--python-env".into(),
+            self.env_root.clone().into(),
+        ];
+        if let Some(sandbox) = &self.sandbox {
+            args.extend(["--sandbox".into(), sandbox.into()]);
+        }
+        if !self.warmup.is_empty() {
+            args.extend(["--warmup".into(), self.warmup.join(",").into()]);
+        }
+        args
+    }
+
+    /// `None` when the arguments do not start a worker; an error for a worker command line
+    /// that is not one the pool writes.
+    pub fn parse(args: impl IntoIterator<Item = OsString>) -> Option<Result<Self, String>> {
+        let mut args = args.into_iter();
+        if args.next()? != Self::SUBCOMMAND {
+            return None;
+        }
+        let (mut env_root, mut sandbox, mut warmup) = (None, None, Vec::new());
+        while let Some(flag) = args.next() {
+            let flag = flag.to_string_lossy().into_owned();
+            let Some(value) = args.next() else {
+                return Some(Err(format!("{flag} needs a value")));
+            };
+            match flag.as_str() {
+                "--python-env" => env_root = Some(PathBuf::from(value)),
+                "--sandbox" => sandbox = Some(value.to_string_lossy().into_owned()),
+                "--warmup" => warmup.extend(
+                    value
+                        .to_string_lossy()
+                        .split(',')
+                        .filter(|m| !m.is_empty())
+                        .map(String::from),
+                ),
+                _ => return Some(Err(format!("unexpected argument {flag}"))),
+            }
+        }
+        Some(match env_root {
+            Some(env_root) => Ok(WorkerArguments {
+                env_root,
+                sandbox,
+                warmup,
+            }),
+            None => Err("--python-env is required".into()),
+        })
+    }
+}
 
 /// How much snippets are kept apart.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,4 +164,23 @@ pub enum WorkerMessage {
 pub enum ChildMessage {
     Started { index: usize },
     Finished { index: usize, outcome: Box<Outcome> },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_arguments_read_back_as_written() {
+        let written = WorkerArguments {
+            env_root: PathBuf::from("/envs/a b"),
+            sandbox: Some(r#"{"network":false}"#.into()),
+            warmup: vec!["numpy".into(), "json".into()],
+        };
+        assert_eq!(WorkerArguments::parse(written.to_args()), Some(Ok(written)));
+        let other = ["check".into(), "guide.md".into()];
+        assert_eq!(WorkerArguments::parse(other), None);
+        let bad = ["__worker".into(), "--jobs".into(), "2".into()];
+        assert!(WorkerArguments::parse(bad).unwrap().is_err());
+    }
 }

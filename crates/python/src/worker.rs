@@ -14,13 +14,26 @@ use snipcheck_record::PythonInfo;
 
 use crate::interpreter;
 use crate::pid_namespace::PidNamespace;
-use crate::protocol::{Request, WorkerMessage};
+use crate::protocol::{Request, WorkerArguments, WorkerMessage};
 use crate::sandbox::{self, Folders, SandboxOptions};
 use crate::supervise::{self, send, JobContext};
 use crate::venv::PythonEnv;
 
-/// Entry point of `snipcheck __worker`; returns the process exit code.
-pub fn main(env_root: &Path, warmup: &[String], sandbox_json: Option<&str>) -> i32 {
+/// Serves as a worker when the program was started as one (by the pool), returning the
+/// exit code; `None` for any other command line. Every program that runs checks calls this
+/// first, since the pool starts its workers from the running program.
+pub fn serve_if_asked() -> Option<i32> {
+    match WorkerArguments::parse(std::env::args_os().skip(1))? {
+        Ok(args) => Some(main(&args.env_root, &args.warmup, args.sandbox.as_deref())),
+        Err(message) => {
+            eprintln!("snipcheck worker: {message}");
+            Some(2)
+        }
+    }
+}
+
+/// Serves as a worker; returns the process exit code.
+fn main(env_root: &Path, warmup: &[String], sandbox_json: Option<&str>) -> i32 {
     // Our stdout is the protocol channel. Keep it on a private descriptor and point
     // descriptor 1 at stderr, so nothing Python prints can corrupt the protocol.
     // SAFETY: descriptor juggling before any other thread exists.

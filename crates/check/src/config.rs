@@ -1,12 +1,16 @@
 //! `snipcheck.yaml`: which documents to check and the environment to check them in.
 //!
 //! Relative paths in the file are relative to the file's own folder, so a config works the
-//! same from any working directory.
+//! same from any working directory. This module is the model only: what each section
+//! means for a run lives with the code that applies it (`fixtures`, `references`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+use snipcheck_extract::{Markers, ReferenceContext};
+use snipcheck_record::Severity;
 
 /// What `snipcheck config` prints without `--schema`.
 pub const DOCUMENTATION: &str = "snipcheck.yaml configures a check; every key is optional.\n\
@@ -36,18 +40,174 @@ pub struct Config {
     /// The committed record of known results; default `snipcheck.record.yaml` beside this file.
     pub record: Option<PathBuf>,
     /// A fresh process per `document` (default) or per `snippet`.
-    pub isolate: Option<crate::args::IsolateArg>,
+    pub isolate: Option<Isolate>,
     #[serde(default)]
     pub sandbox: SandboxConfig,
     /// How the API names in the prose are checked.
     #[serde(default)]
-    pub references: crate::references::ReferencesConfig,
+    pub references: ReferencesConfig,
     /// Setup fixtures by name: Python files run before the snippets they apply to.
     #[serde(default)]
-    pub fixtures: std::collections::BTreeMap<String, crate::fixtures::FixtureConfig>,
+    pub fixtures: BTreeMap<String, FixtureConfig>,
     /// Markers by snippet id, for documents that cannot hold them (plain text).
     #[serde(default)]
-    pub snippets: std::collections::BTreeMap<String, crate::fixtures::SnippetEntry>,
+    pub snippets: BTreeMap<String, SnippetEntry>,
+}
+
+/// How much a process is shared: a fresh one per document (snippets still get fresh
+/// namespaces) or per snippet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolate {
+    #[default]
+    Document,
+    Snippet,
+}
+
+impl From<Isolate> for snipcheck_python::Isolation {
+    fn from(value: Isolate) -> Self {
+        match value {
+            Isolate::Document => snipcheck_python::Isolation::Document,
+            Isolate::Snippet => snipcheck_python::Isolation::Snippet,
+        }
+    }
+}
+
+/// The `references:` section of `snipcheck.yaml`.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferencesConfig {
+    /// Check the API names in the prose (default true).
+    pub check: Option<bool>,
+    /// Library names as written in the prose -> import names (`"My Lib": mylib`).
+    #[serde(default)]
+    pub libraries: BTreeMap<String, String>,
+    /// Short names -> modules (`nn: torch.nn`).
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    /// Names that are intentionally not resolvable, as written or fully qualified.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Severity of a bare name that does not resolve (default `warning`).
+    #[schemars(with = "Option<SeverityName>")]
+    pub bare: Option<Severity>,
+    /// Seconds allowed for walking a library's modules to index it (default 60).
+    pub index_budget: Option<f64>,
+}
+
+/// The severities as the config spells them, for its schema.
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)] // only described, never built
+enum SeverityName {
+    Info,
+    Warning,
+    Error,
+}
+
+impl ReferencesConfig {
+    pub fn enabled(&self) -> bool {
+        self.check.unwrap_or(true)
+    }
+
+    pub fn context(&self) -> ReferenceContext {
+        let pairs = |map: &BTreeMap<String, String>| {
+            map.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>()
+        };
+        ReferenceContext {
+            libraries: pairs(&self.libraries),
+            aliases: pairs(&self.aliases),
+        }
+    }
+}
+
+/// A `fixtures:` entry of `snipcheck.yaml`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixtureConfig {
+    /// The Python file, relative to the config.
+    pub file: PathBuf,
+    /// Every snippet of these documents (files or folders) runs after the fixture...
+    #[serde(default)]
+    pub documents: Vec<PathBuf>,
+    /// ...or only those under headings matching these (a substring, or a glob with `*`
+    /// and `?`; case-insensitive), within `documents` when both are given...
+    #[serde(default)]
+    pub sections: Vec<String>,
+    /// ...and these snippets, by id.
+    #[serde(default)]
+    pub snippets: Vec<String>,
+}
+
+/// A `snippets:` entry of `snipcheck.yaml`: the markers of one snippet, by id.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnippetEntry {
+    /// `true`, or the reason.
+    pub skip: Option<Flag>,
+    /// `true`, or the reason.
+    pub xfail: Option<Flag>,
+    /// The failure category expected.
+    pub expect: Option<String>,
+    /// Why it is skipped or expected to fail.
+    pub reason: Option<String>,
+    /// Seconds.
+    pub timeout: Option<f64>,
+    /// A fixture name, or a list of them.
+    pub fixture: Option<Names>,
+    pub session: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Flag {
+    On(bool),
+    Reason(String),
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl SnippetEntry {
+    /// The entry as markers, checked by the same rules as markers in documents.
+    pub fn markers(&self) -> Result<Markers, String> {
+        let mut markers = Markers::default();
+        for (key, flag) in [("skip", &self.skip), ("xfail", &self.xfail)] {
+            match flag {
+                Some(Flag::On(true)) => markers.set(key, None)?,
+                Some(Flag::Reason(reason)) => markers.set(key, Some(reason))?,
+                Some(Flag::On(false)) | None => {}
+            }
+        }
+        if let Some(expect) = &self.expect {
+            markers.set("expect", Some(expect))?;
+        }
+        if let Some(reason) = &self.reason {
+            markers.set("reason", Some(reason))?;
+        }
+        if let Some(timeout) = self.timeout {
+            markers.set("timeout", Some(&timeout.to_string()))?;
+        }
+        match &self.fixture {
+            Some(Names::One(name)) => markers.set("fixture", Some(name))?,
+            Some(Names::Many(names)) => {
+                for name in names {
+                    markers.set("fixture", Some(name))?;
+                }
+            }
+            None => {}
+        }
+        if let Some(session) = &self.session {
+            markers.set("session", Some(session))?;
+        }
+        Ok(markers)
+    }
 }
 
 /// What snippets may do. Defaults protect: no network, capped memory and files.
@@ -129,6 +289,25 @@ impl LoadedConfig {
             join_clean(&self.base, path)
         }
     }
+
+    /// The cache folder: the one given, the config's, or `.snipcheck` at the repository root.
+    pub fn cache_dir(&self, explicit: Option<&Path>) -> PathBuf {
+        match (explicit, &self.config.cache_dir) {
+            (Some(dir), _) => dir.to_path_buf(),
+            (None, Some(dir)) => self.resolve(dir),
+            (None, None) => default_cache_dir(&self.base),
+        }
+    }
+}
+
+/// `.snipcheck` at the root of the git repository holding `start`, else in `start`.
+fn default_cache_dir(start: &Path) -> PathBuf {
+    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+    let root = start
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .unwrap_or(&start);
+    root.join(".snipcheck")
 }
 
 /// Loads `explicit`, or the first default location that exists, or an empty config.
@@ -275,5 +454,25 @@ mod tests {
     #[test]
     fn empty_file_means_defaults() {
         assert!(parse("\n").unwrap().documents.is_empty());
+    }
+
+    #[test]
+    fn entries_become_markers() {
+        let entry: SnippetEntry = serde_yaml::from_str(
+            "{xfail: imgaug is broken, timeout: 5, fixture: [ml, images], session: s}",
+        )
+        .unwrap();
+        let markers = entry.markers().unwrap();
+        assert_eq!(
+            markers.xfail.unwrap().reason.as_deref(),
+            Some("imgaug is broken")
+        );
+        assert_eq!(markers.timeout, Some(5.0));
+        assert_eq!(markers.fixtures, ["ml", "images"]);
+        let entry: SnippetEntry = serde_yaml::from_str("{skip: false, expect: nonsense}").unwrap();
+        assert!(entry.markers().unwrap_err().starts_with("expect=nonsense"));
+        let entry: SnippetEntry = serde_yaml::from_str("{timeout: -2}").unwrap();
+        assert!(entry.markers().is_err());
+        assert!(serde_yaml::from_str::<SnippetEntry>("{xfial: true}").is_err());
     }
 }

@@ -3,105 +3,19 @@
 //! hints an `undefined-name` failure gets.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
-use snipcheck_extract::{defined_names, Format, Markers};
+
+use snipcheck_extract::{defined_names, Format};
 use snipcheck_python::Fixture;
 use snipcheck_record::{Category, Diagnostic, Severity, Snippet, SnippetRecord, Status};
 
-use crate::args::CheckArgs;
-use crate::config::LoadedConfig;
-
-/// A `fixtures:` entry of `snipcheck.yaml`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FixtureConfig {
-    /// The Python file, relative to the config.
-    pub file: PathBuf,
-    /// Every snippet of these documents (files or folders) runs after the fixture...
-    #[serde(default)]
-    pub documents: Vec<PathBuf>,
-    /// ...or only those under headings matching these (a substring, or a glob with `*`
-    /// and `?`; case-insensitive), within `documents` when both are given...
-    #[serde(default)]
-    pub sections: Vec<String>,
-    /// ...and these snippets, by id.
-    #[serde(default)]
-    pub snippets: Vec<String>,
-}
-
-/// A `snippets:` entry of `snipcheck.yaml`: the markers of one snippet, by id.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SnippetEntry {
-    /// `true`, or the reason.
-    pub skip: Option<Flag>,
-    /// `true`, or the reason.
-    pub xfail: Option<Flag>,
-    /// The failure category expected.
-    pub expect: Option<String>,
-    /// Why it is skipped or expected to fail.
-    pub reason: Option<String>,
-    /// Seconds.
-    pub timeout: Option<f64>,
-    /// A fixture name, or a list of them.
-    pub fixture: Option<Names>,
-    pub session: Option<String>,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum Flag {
-    On(bool),
-    Reason(String),
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum Names {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl SnippetEntry {
-    /// The entry as markers, checked by the same rules as markers in documents.
-    fn markers(&self) -> Result<Markers, String> {
-        let mut markers = Markers::default();
-        for (key, flag) in [("skip", &self.skip), ("xfail", &self.xfail)] {
-            match flag {
-                Some(Flag::On(true)) => markers.set(key, None)?,
-                Some(Flag::Reason(reason)) => markers.set(key, Some(reason))?,
-                Some(Flag::On(false)) | None => {}
-            }
-        }
-        if let Some(expect) = &self.expect {
-            markers.set("expect", Some(expect))?;
-        }
-        if let Some(reason) = &self.reason {
-            markers.set("reason", Some(reason))?;
-        }
-        if let Some(timeout) = self.timeout {
-            markers.set("timeout", Some(&timeout.to_string()))?;
-        }
-        match &self.fixture {
-            Some(Names::One(name)) => markers.set("fixture", Some(name))?,
-            Some(Names::Many(names)) => {
-                for name in names {
-                    markers.set("fixture", Some(name))?;
-                }
-            }
-            None => {}
-        }
-        if let Some(session) = &self.session {
-            markers.set("session", Some(session))?;
-        }
-        Ok(markers)
-    }
-}
+use crate::config::{FixtureConfig, LoadedConfig};
+use crate::options::CheckOptions;
 
 /// The fixtures of a run, loaded.
+#[derive(Default)]
 pub struct Fixtures {
     /// Every fixture the config defines, in name order.
     defined: Vec<Fixture>,
@@ -114,13 +28,13 @@ pub struct Fixtures {
 /// on the command line the entry may be for a document left out.
 pub fn prepare(
     loaded: &LoadedConfig,
-    args: &CheckArgs,
+    options: &CheckOptions,
     snippets: &mut [Vec<Snippet>],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Result<Fixtures> {
     let config = &loaded.config;
-    let no_fixtures = args.no_fixtures;
-    let every_document = args.paths.is_empty();
+    let no_fixtures = options.no_fixtures;
+    let every_document = options.paths.is_empty();
     let text = loaded
         .path
         .as_ref()
@@ -464,25 +378,5 @@ mod tests {
         assert_eq!(line_of_key(text, "e"), Some(8));
         assert_eq!(line_of_key(text, "d"), Some(7));
         assert_eq!(line_of_key(text, "zz"), None);
-    }
-
-    #[test]
-    fn entries_become_markers() {
-        let entry: SnippetEntry = serde_yaml::from_str(
-            "{xfail: imgaug is broken, timeout: 5, fixture: [ml, images], session: s}",
-        )
-        .unwrap();
-        let markers = entry.markers().unwrap();
-        assert_eq!(
-            markers.xfail.unwrap().reason.as_deref(),
-            Some("imgaug is broken")
-        );
-        assert_eq!(markers.timeout, Some(5.0));
-        assert_eq!(markers.fixtures, ["ml", "images"]);
-        let entry: SnippetEntry = serde_yaml::from_str("{skip: false, expect: nonsense}").unwrap();
-        assert!(entry.markers().unwrap_err().starts_with("expect=nonsense"));
-        let entry: SnippetEntry = serde_yaml::from_str("{timeout: -2}").unwrap();
-        assert!(entry.markers().is_err());
-        assert!(serde_yaml::from_str::<SnippetEntry>("{xfial: true}").is_err());
     }
 }

@@ -2,19 +2,18 @@
 //! the prose's names to a resolving worker, both at once; what they learn goes back into the
 //! cache, so a re-run over unchanged documents starts no interpreter at all.
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use snipcheck_cache::{value_key, KeyParts, ResultCache};
 use snipcheck_python::resolve::{Answer, Query, ResolveOptions};
-use snipcheck_python::{venv, DocumentJob, PoolOptions, Progress, PythonEnv};
+use snipcheck_python::{venv, DocumentJob, Fixture, PoolOptions, Progress, PythonEnv};
 use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, SnippetRecord};
 
-use crate::args::{CheckArgs, IsolateArg};
 use crate::config::{LoadedConfig, DEFAULT_TIMEOUT_S};
 use crate::fixtures::Fixtures;
-use crate::progress::ProgressBar;
+use crate::observer::Observer;
+use crate::options::CheckOptions;
 use crate::references;
 
 /// What running the snippets and resolving the names produced.
@@ -32,36 +31,25 @@ pub struct Execution {
 
 /// Runs `snippets` (per document) and resolves `queries`.
 pub fn execute(
-    args: &CheckArgs,
+    options: &CheckOptions,
     loaded: &LoadedConfig,
     snippets: Vec<Vec<Snippet>>,
     fixtures: &Fixtures,
     queries: &[Query],
+    observer: &mut dyn Observer,
 ) -> Result<Execution> {
     if snippets.iter().all(Vec::is_empty) && queries.is_empty() {
         return Ok(Execution::default());
     }
-    let timeout_s = args
-        .timeout
-        .or(loaded.config.timeout)
-        .unwrap_or(DEFAULT_TIMEOUT_S);
-    let options = PoolOptions {
-        program: std::env::current_exe().context("cannot find the snipcheck binary")?,
-        workers: args
-            .jobs
-            .or(loaded.config.jobs)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        warmup: loaded.config.python.warmup.clone(),
-        isolate: args
-            .isolate
-            .or(loaded.config.isolate)
-            .unwrap_or(IsolateArg::Document)
-            .into(),
-        sandbox: loaded.config.sandbox.options(),
-        env_allow: loaded.config.sandbox.env_allow.clone(),
-        env: environment(args, loaded)?,
-    };
-    let mut cache = Cache::open(args, loaded, &options, timeout_s, fixtures)?;
+    let cache_dir = loaded.cache_dir(options.cache_dir.as_deref());
+    let (pool, timeout_s) = pool_options(options, loaded, &cache_dir)?;
+    let mut cache = Cache::open(
+        &cache_dir,
+        !options.no_cache,
+        &pool,
+        timeout_s,
+        fixtures.all(),
+    )?;
 
     // What the cache knows needs no interpreter.
     let mut outcomes: Vec<Vec<Option<Outcome>>> = snippets
@@ -100,8 +88,8 @@ pub fn execute(
                 }
             })
             .collect();
-        let resolving = resolve_options(args, loaded, &options, timeout_s);
-        let fresh = run_pool(args, &options, &resolving, jobs, &to_resolve)?;
+        let resolving = resolve_options(loaded, &cache_dir, &pool, timeout_s);
+        let fresh = run_pool(&pool, &resolving, jobs, &to_resolve, observer)?;
         execution.python = fresh.python;
         execution.sandbox = fresh.sandbox;
         execution.interrupted = fresh.interrupted;
@@ -140,7 +128,9 @@ pub fn execute(
         if let (Some(python), Some(sandbox)) = (&execution.python, &execution.sandbox) {
             cache.remember_interpreter(python, sandbox);
         }
-        cache.save();
+        if let Err(err) = cache.save() {
+            observer.warning(&format!("cannot save the result cache: {err}"));
+        }
     } else {
         // Nothing ran: the record still says which interpreter and protections the
         // remembered verdicts came from.
@@ -163,6 +153,40 @@ pub fn execute(
     Ok(execution)
 }
 
+/// How the workers are started, and the per-snippet time limit: the options, else the
+/// config, else the defaults.
+fn pool_options(
+    options: &CheckOptions,
+    loaded: &LoadedConfig,
+    cache_dir: &Path,
+) -> Result<(PoolOptions, f64)> {
+    let timeout_s = options
+        .timeout
+        .or(loaded.config.timeout)
+        .unwrap_or(DEFAULT_TIMEOUT_S);
+    let program = match &options.worker_program {
+        Some(program) => program.clone(),
+        None => std::env::current_exe().context("cannot find the snipcheck binary")?,
+    };
+    let pool = PoolOptions {
+        program,
+        workers: options
+            .jobs
+            .or(loaded.config.jobs)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        warmup: loaded.config.python.warmup.clone(),
+        isolate: options
+            .isolate
+            .or(loaded.config.isolate)
+            .unwrap_or_default()
+            .into(),
+        sandbox: loaded.config.sandbox.options(),
+        env_allow: loaded.config.sandbox.env_allow.clone(),
+        env: environment(options, loaded, cache_dir)?,
+    };
+    Ok((pool, timeout_s))
+}
+
 /// What the pool and the resolver produced for the snippets and names that ran.
 struct Fresh {
     python: Option<PythonInfo>,
@@ -173,24 +197,20 @@ struct Fresh {
 }
 
 fn run_pool(
-    args: &CheckArgs,
     options: &PoolOptions,
     resolving: &ResolveOptions,
     jobs: Vec<DocumentJob>,
     queries: &[Query],
+    observer: &mut dyn Observer,
 ) -> Result<Fresh> {
     let total: usize = jobs.iter().map(|j| j.snippets.len()).sum();
-    let interactive = std::io::stderr().is_terminal();
-    if interactive && total > 0 {
-        eprintln!(
-            "snipcheck: running {total} snippet{} from {} document{}",
-            if total == 1 { "" } else { "s" },
+    if total > 0 {
+        observer.running(
+            total,
             jobs.iter().filter(|j| !j.snippets.is_empty()).count(),
-            if jobs.len() == 1 { "" } else { "s" }
         );
     }
     snipcheck_python::pool::handle_interrupts();
-    let bar = ProgressBar::new(total, interactive && !args.quiet);
     let empty = jobs
         .iter()
         .map(|j| vec![Outcome::clean(Category::Skipped, 0.0); j.snippets.len()])
@@ -200,20 +220,17 @@ fn run_pool(
         let resolver = scope.spawn(|| references::resolve(resolving, queries));
         let result = (total > 0).then(|| {
             snipcheck_python::pool::run(options, jobs, |event| match event {
-                Progress::Verdict { snippet, .. } => bar.advance(snippet),
+                Progress::Verdict { snippet, .. } => observer.verdict(snippet),
                 Progress::Slow {
                     snippet,
                     seconds,
                     limit,
-                } => bar.notice(&format!(
-                    "snipcheck: {}:{} {} is still running after {seconds:.0} s (limit {limit} s)",
-                    snippet.path, snippet.line, snippet.id
-                )),
+                } => observer.slow(snippet, seconds, limit),
             })
         });
         (result, resolver.join())
     });
-    bar.finish();
+    observer.ran();
     let answers = answers.unwrap_or_default();
     Ok(match result {
         Some(result) => {
@@ -249,25 +266,24 @@ struct Cache {
 
 impl Cache {
     fn open(
-        args: &CheckArgs,
-        loaded: &LoadedConfig,
-        options: &PoolOptions,
+        dir: &Path,
+        read: bool,
+        pool: &PoolOptions,
         timeout_s: f64,
-        fixtures: &Fixtures,
+        fixtures: &[Fixture],
     ) -> Result<Cache> {
         let settings = serde_json::json!({
             "timeout": timeout_s,
-            "isolate": format!("{:?}", options.isolate),
-            "sandbox": options.sandbox,
-            "env_allow": options.env_allow,
+            "isolate": format!("{:?}", pool.isolate),
+            "sandbox": pool.sandbox,
+            "env_allow": pool.env_allow,
         });
         Ok(Cache {
-            store: ResultCache::open(&cache_dir(args, loaded)),
-            read: !args.no_cache,
-            environment: options.env.fingerprint()?,
+            store: ResultCache::open(dir),
+            read,
+            environment: pool.env.fingerprint()?,
             settings: settings.to_string(),
             fixtures: fixtures
-                .all()
                 .iter()
                 .map(|f| (f.name.clone(), f.code.clone()))
                 .collect(),
@@ -365,17 +381,19 @@ impl Cache {
         ))
     }
 
-    fn save(&mut self) {
-        if let Err(err) = self.store.save() {
-            eprintln!("snipcheck: warning: cannot save the result cache: {err}");
-        }
+    fn save(&mut self) -> std::io::Result<()> {
+        self.store.save()
     }
 }
 
-/// The environment snippets run in: `--python-env`, the config's `env`, or one built from
+/// The environment snippets run in: the one given, the config's `env`, or one built from
 /// the config's requirements.
-pub fn environment(args: &CheckArgs, loaded: &LoadedConfig) -> Result<PythonEnv> {
-    if let Some(path) = &args.python_env {
+pub fn environment(
+    options: &CheckOptions,
+    loaded: &LoadedConfig,
+    cache_dir: &Path,
+) -> Result<PythonEnv> {
+    if let Some(path) = &options.python_env {
         return venv::existing(path);
     }
     if let Some(path) = &loaded.config.python.env {
@@ -387,29 +405,15 @@ pub fn environment(args: &CheckArgs, loaded: &LoadedConfig) -> Result<PythonEnv>
         .requirements
         .as_ref()
         .map(|p| loaded.resolve(p));
-    venv::from_requirements(requirements.as_deref(), &cache_dir(args, loaded))
-}
-
-/// Where environments and symbol indexes are cached.
-pub fn cache_dir(args: &CheckArgs, loaded: &LoadedConfig) -> PathBuf {
-    cache_dir_for(args.cache_dir.as_deref(), loaded)
-}
-
-/// The cache folder: the one given, the config's, or `.snipcheck` at the repository root.
-pub fn cache_dir_for(explicit: Option<&Path>, loaded: &LoadedConfig) -> PathBuf {
-    match (explicit, &loaded.config.cache_dir) {
-        (Some(dir), _) => dir.to_path_buf(),
-        (None, Some(dir)) => loaded.resolve(dir),
-        (None, None) => default_cache_dir(&loaded.base),
-    }
+    venv::from_requirements(requirements.as_deref(), cache_dir)
 }
 
 /// How names are resolved: one worker on the snippets' environment, its symbol indexes
 /// cached per environment, each library allowed its index budget on top of the snippet
 /// time limit (importing TensorFlow alone takes seconds).
 fn resolve_options(
-    args: &CheckArgs,
     loaded: &LoadedConfig,
+    cache_dir: &Path,
     pool: &PoolOptions,
     timeout_s: f64,
 ) -> ResolveOptions {
@@ -422,7 +426,7 @@ fn resolve_options(
         .env
         .fingerprint()
         .ok()
-        .map(|fingerprint| cache_dir(args, loaded).join("index").join(fingerprint));
+        .map(|fingerprint| cache_dir.join("index").join(fingerprint));
     ResolveOptions {
         worker: PoolOptions {
             workers: 1,
@@ -435,12 +439,180 @@ fn resolve_options(
     }
 }
 
-/// `.snipcheck` at the root of the git repository holding `start`, else in `start`.
-fn default_cache_dir(start: &Path) -> PathBuf {
-    let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
-    let root = start
-        .ancestors()
-        .find(|dir| dir.join(".git").exists())
-        .unwrap_or(&start);
-    root.join(".snipcheck")
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use snipcheck_python::SandboxOptions;
+    use snipcheck_record::ReferenceStatus;
+
+    use super::*;
+    use crate::observer::Silent;
+
+    fn snippet(id: &str, line: u32, code: &str) -> Snippet {
+        Snippet {
+            id: id.into(),
+            path: "guide.md".into(),
+            line,
+            end_line: line + 2,
+            code: code.into(),
+            ..Snippet::default()
+        }
+    }
+
+    fn pool(env: &Path) -> PoolOptions {
+        PoolOptions {
+            program: PathBuf::from("/nonexistent/worker"),
+            env: PythonEnv {
+                root: env.to_path_buf(),
+            },
+            workers: 1,
+            warmup: None,
+            isolate: Default::default(),
+            sandbox: SandboxOptions::default(),
+            env_allow: Vec::new(),
+        }
+    }
+
+    fn fixture(name: &str, code: &str) -> Fixture {
+        Fixture {
+            name: name.into(),
+            path: format!("{name}.py"),
+            code: code.into(),
+        }
+    }
+
+    #[test]
+    fn a_verdict_follows_its_snippet_but_not_an_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = Cache::open(dir.path(), true, &pool(dir.path()), 5.0, &[]).unwrap();
+        let passed = Outcome::clean(Category::Passed, 1.0);
+        cache.remember(&snippet("a", 3, "x = 1\n"), &passed);
+        // Moved and renamed: the same code under the same settings.
+        let moved = cache.outcome(&snippet("b", 40, "x = 1\n")).unwrap();
+        assert_eq!(moved.category, Category::Passed);
+        assert!(cache.outcome(&snippet("a", 3, "x = 2\n")).is_none());
+        // Another time limit is another key.
+        let other = Cache::open(dir.path(), true, &pool(dir.path()), 9.0, &[]).unwrap();
+        cache.save().unwrap();
+        assert!(other.outcome(&snippet("a", 3, "x = 1\n")).is_none());
+        let reopened = Cache::open(dir.path(), true, &pool(dir.path()), 5.0, &[]).unwrap();
+        assert!(reopened.outcome(&snippet("a", 3, "x = 1\n")).is_some());
+    }
+
+    #[test]
+    fn editing_a_fixture_forgets_only_the_snippets_that_use_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |code: &str| {
+            let fixtures = [fixture("data", code), fixture("other", "y = 0\n")];
+            Cache::open(dir.path(), true, &pool(dir.path()), 5.0, &fixtures).unwrap()
+        };
+        let mut uses = snippet("a", 1, "print(x)\n");
+        uses.fixtures = vec!["data".into()];
+        let plain = snippet("b", 9, "print(1)\n");
+        let mut cache = open("x = 1\n");
+        let passed = Outcome::clean(Category::Passed, 1.0);
+        cache.remember(&uses, &passed);
+        cache.remember(&plain, &passed);
+        cache.save().unwrap();
+        let edited = open("x = 2\n");
+        assert!(edited.outcome(&uses).is_none());
+        assert!(edited.outcome(&plain).is_some());
+    }
+
+    #[test]
+    fn without_reading_nothing_is_answered_but_everything_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut blind = Cache::open(dir.path(), false, &pool(dir.path()), 5.0, &[]).unwrap();
+        let s = snippet("a", 1, "pass\n");
+        blind.remember(&s, &Outcome::clean(Category::Passed, 1.0));
+        assert!(blind.outcome(&s).is_none());
+        blind.save().unwrap();
+        let reading = Cache::open(dir.path(), true, &pool(dir.path()), 5.0, &[]).unwrap();
+        assert!(reading.outcome(&s).is_some());
+    }
+
+    #[test]
+    fn answers_are_kept_by_question_and_unchecked_ones_are_asked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cache = Cache::open(dir.path(), true, &pool(dir.path()), 5.0, &[]).unwrap();
+        let query = |id, name: &str| Query {
+            id,
+            library: "json".into(),
+            name: name.into(),
+            path: Some(format!("json.{name}")),
+            kind: snipcheck_record::ReferenceKind::Function,
+            modules: vec!["json".into()],
+            suggest_only: false,
+        };
+        let answer = |status| Answer {
+            id: 0,
+            status,
+            resolved: None,
+            suggestions: Vec::new(),
+            reason: None,
+            module_found: true,
+            score: 0.0,
+        };
+        cache.remember_answer(&query(0, "loads"), &answer(ReferenceStatus::Resolved));
+        cache.remember_answer(&query(1, "parse"), &answer(ReferenceStatus::Unchecked));
+        // The same question under another position in this run's list.
+        let again = cache.answer(&query(7, "loads")).unwrap();
+        assert_eq!((again.id, again.status), (7, ReferenceStatus::Resolved));
+        assert!(cache.answer(&query(1, "parse")).is_none());
+    }
+
+    #[test]
+    fn remembered_verdicts_need_no_worker_and_the_rest_do() {
+        let env = shared_environment();
+        let dir = tempfile::tempdir().unwrap();
+        let options = CheckOptions {
+            python_env: Some(env),
+            cache_dir: Some(dir.path().to_path_buf()),
+            worker_program: Some(PathBuf::from("/nonexistent/worker")),
+            ..CheckOptions::default()
+        };
+        let loaded = LoadedConfig::default();
+        let (pool, timeout_s) = pool_options(&options, &loaded, dir.path()).unwrap();
+        let known = snippet("a", 1, "x = 1\n");
+        let mut cache = Cache::open(dir.path(), true, &pool, timeout_s, &[]).unwrap();
+        cache.remember(&known, &Outcome::clean(Category::Passed, 1.0));
+        cache.save().unwrap();
+
+        let run = |options: &CheckOptions, snippets: Vec<Snippet>| {
+            let fixtures = Fixtures::default();
+            execute(
+                options,
+                &loaded,
+                vec![snippets],
+                &fixtures,
+                &[],
+                &mut Silent,
+            )
+        };
+        let execution = run(&options, vec![known.clone()]).unwrap();
+        assert_eq!((execution.cached, execution.ran), (1, 0));
+        assert_eq!(execution.records[0].outcome.category, Category::Passed);
+
+        // A snippet the cache does not know, or any with `no_cache`, needs the worker.
+        let unknown = snippet("b", 5, "x = 2\n");
+        let err = run(&options, vec![known.clone(), unknown]).err().unwrap();
+        assert!(
+            format!("{err:#}").contains("/nonexistent/worker"),
+            "{err:#}"
+        );
+        let fresh = CheckOptions {
+            no_cache: true,
+            ..options.clone()
+        };
+        assert!(run(&fresh, vec![known]).is_err());
+    }
+
+    /// A standard-library environment shared by the tests of this crate.
+    fn shared_environment() -> PathBuf {
+        let cache = std::env::temp_dir().join("snipcheck-check-tests");
+        venv::from_requirements(None, &cache)
+            .expect("a standard-library environment")
+            .root
+    }
 }

@@ -3,65 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-use snipcheck_extract::{Document, ReferenceCandidate, ReferenceContext};
+use snipcheck_extract::{Document, ReferenceCandidate};
 use snipcheck_python::resolve::{self, Answer, Query, ResolveOptions};
 use snipcheck_record::{
     Category, Reference, ReferenceKind, ReferenceStatus, Severity, Snippet, SnippetRecord,
 };
 
+use crate::config::ReferencesConfig;
+
 /// Seconds allowed for walking one library's modules when its index is built.
 pub const DEFAULT_INDEX_BUDGET_S: f64 = 60.0;
-
-/// The `references:` section of `snipcheck.yaml`.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReferencesConfig {
-    /// Check the API names in the prose (default true).
-    pub check: Option<bool>,
-    /// Library names as written in the prose -> import names (`"My Lib": mylib`).
-    #[serde(default)]
-    pub libraries: BTreeMap<String, String>,
-    /// Short names -> modules (`nn: torch.nn`).
-    #[serde(default)]
-    pub aliases: BTreeMap<String, String>,
-    /// Names that are intentionally not resolvable, as written or fully qualified.
-    #[serde(default)]
-    pub ignore: Vec<String>,
-    /// Severity of a bare name that does not resolve (default `warning`).
-    #[schemars(with = "Option<SeverityName>")]
-    pub bare: Option<Severity>,
-    /// Seconds allowed for walking a library's modules to index it (default 60).
-    pub index_budget: Option<f64>,
-}
-
-/// The severities as the config spells them, for its schema.
-#[derive(schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-#[allow(dead_code)] // only described, never built
-enum SeverityName {
-    Info,
-    Warning,
-    Error,
-}
-
-impl ReferencesConfig {
-    pub fn enabled(&self) -> bool {
-        self.check.unwrap_or(true)
-    }
-
-    fn context(&self) -> ReferenceContext {
-        let pairs = |map: &BTreeMap<String, String>| {
-            map.iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<Vec<_>>()
-        };
-        ReferenceContext {
-            libraries: pairs(&self.libraries),
-            aliases: pairs(&self.aliases),
-        }
-    }
-}
 
 /// A document's reference candidates, ready to be resolved.
 pub struct Found {

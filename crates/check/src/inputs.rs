@@ -9,9 +9,9 @@ use anyhow::{bail, Context, Result};
 use snipcheck_extract::Document;
 use snipcheck_record::{Diagnostic, Severity, Snippet};
 
-use crate::args::CheckArgs;
 use crate::config::{self, LoadedConfig};
 use crate::fixtures::{self, Fixtures};
+use crate::options::CheckOptions;
 
 /// The documents of a run and the snippets to check in each.
 pub struct Inputs {
@@ -26,9 +26,9 @@ pub struct Inputs {
 }
 
 /// Reads and extracts what the arguments and the config ask for.
-pub fn collect(args: &CheckArgs, loaded: &LoadedConfig) -> Result<Inputs> {
-    let mut paths = inputs(args, loaded)?;
-    if let Some(rev) = &args.changed_since {
+pub fn collect(options: &CheckOptions, loaded: &LoadedConfig) -> Result<Inputs> {
+    let mut paths = inputs(options, loaded)?;
+    if let Some(rev) = &options.changed_since {
         paths = changed_documents(&paths, rev, loaded)?;
     }
     let mut diagnostics = Vec::new();
@@ -41,10 +41,10 @@ pub fn collect(args: &CheckArgs, loaded: &LoadedConfig) -> Result<Inputs> {
     }
     // Markers from the config apply before narrowing, so an entry for a snippet left out
     // by --select is still checked against the document.
-    let fixtures = fixtures::prepare(loaded, args, &mut snippets, &mut diagnostics)?;
-    let selected = !args.select.is_empty();
+    let fixtures = fixtures::prepare(loaded, options, &mut snippets, &mut diagnostics)?;
+    let selected = !options.select.is_empty();
     if selected {
-        select(&mut snippets, &args.select)?;
+        select(&mut snippets, &options.select)?;
     }
     Ok(Inputs {
         documents,
@@ -145,9 +145,9 @@ fn canonical(path: &Path) -> PathBuf {
 }
 
 /// What to check: the command-line paths, else the config's documents.
-pub fn inputs(args: &CheckArgs, loaded: &LoadedConfig) -> Result<Vec<PathBuf>> {
-    if !args.paths.is_empty() {
-        return Ok(args.paths.clone());
+pub fn inputs(options: &CheckOptions, loaded: &LoadedConfig) -> Result<Vec<PathBuf>> {
+    if !options.paths.is_empty() {
+        return Ok(options.paths.clone());
     }
     if loaded.config.documents.is_empty() {
         anyhow::bail!(match &loaded.path {

@@ -1,0 +1,87 @@
+//! One whole check: find the documents, run them, compare with the committed record; and
+//! `accept`, which writes the last run into that record.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use snipcheck_record::Record;
+
+use crate::config;
+use crate::execute::execute;
+use crate::gate::{self, GateOutcome};
+use crate::inputs;
+use crate::observer::Observer;
+use crate::options::CheckOptions;
+use crate::references;
+
+/// What a check found.
+pub struct CheckRun {
+    /// Every verdict and claim, with the comparison against the committed record when there
+    /// is one (`record.baseline`).
+    pub record: Record,
+    pub outcome: GateOutcome,
+}
+
+/// Checks what `options` ask for; `observer` hears the progress.
+pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<CheckRun> {
+    let loaded = config::load(options.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let inputs = inputs::collect(options, &loaded)?;
+    let (found, queries) = references::extract(
+        &inputs.documents,
+        &inputs.snippets,
+        &loaded.config.references,
+    );
+    let documents: Vec<String> = inputs.documents.iter().map(|d| d.path.clone()).collect();
+    let mut execution = execute(
+        options,
+        &loaded,
+        inputs.snippets,
+        &inputs.fixtures,
+        &queries,
+        observer,
+    )?;
+    inputs.fixtures.suggest(&mut execution.records);
+    if execution.cached > 0 {
+        observer.cached(execution.cached, execution.ran);
+    }
+    let references = references::records(found, &execution.answers, &loaded.config.references);
+    let mut diagnostics = inputs.diagnostics;
+    diagnostics.extend(snipcheck_python::skips::diagnose(&mut execution.records));
+
+    let mut record = Record::new(
+        documents.len() as u32,
+        execution.python,
+        execution.records,
+        references,
+        diagnostics,
+    );
+    record.sandbox = execution.sandbox;
+    let scope = gate::scope(&loaded, &documents, &record, inputs.selected);
+    gate::compare(&loaded, &mut record, &scope)?;
+    if !execution.interrupted {
+        let cache = loaded.cache_dir(options.cache_dir.as_deref());
+        if let Err(err) = gate::remember_run(&cache, &loaded, &record, &documents, inputs.selected)
+        {
+            observer.warning(&format!("cannot remember this run for `accept`: {err:#}"));
+        }
+        if options.update {
+            let file = gate::accept(&loaded, &record, &documents, inputs.selected)?;
+            observer.wrote_record(&file);
+            // The record now matches the run: nothing differs any more.
+            gate::compare(&loaded, &mut record, &scope)?;
+        }
+    }
+    let outcome = if execution.interrupted {
+        GateOutcome::Interrupted
+    } else {
+        gate::outcome(&record)
+    };
+    Ok(CheckRun { record, outcome })
+}
+
+/// `accept`: the record file of `config` takes the results of its last check; returns the
+/// file written.
+pub fn accept(config: Option<&Path>, cache_dir: Option<&Path>) -> Result<PathBuf> {
+    let loaded = config::load(config).map_err(anyhow::Error::msg)?;
+    gate::accept_last_run(&loaded.cache_dir(cache_dir), &loaded)
+}

@@ -1,0 +1,51 @@
+//! The whole check of a documentation set, for any front end (the `snipcheck` binary is
+//! one): load the config, find and extract the documents, apply fixtures and markers, run
+//! the snippets the result cache cannot answer while the prose's API names are resolved,
+//! and compare the record with the committed one. The library prints nothing: progress
+//! goes to an [`Observer`], and the result is a [`CheckRun`] to report as the caller likes.
+//!
+//! Snippets run in worker processes started from [`CheckOptions::worker_program`], the
+//! running program by default; such a program starts with
+//! [`snipcheck_python::worker::serve_if_asked`]:
+//!
+//! ```
+//! use snipcheck_check::{check, CheckOptions, GateOutcome, Silent};
+//!
+//! fn main() -> anyhow::Result<()> {
+//!     if let Some(code) = snipcheck_python::worker::serve_if_asked() {
+//!         std::process::exit(code);
+//!     }
+//!     let dir = tempfile::tempdir()?;
+//!     let guide = dir.path().join("guide.md");
+//!     std::fs::write(&guide, "```python\nassert sorted([3, 1, 2]) == [1, 2, 3]\n```\n")?;
+//!
+//!     let options = CheckOptions { paths: vec![guide], ..CheckOptions::default() };
+//!     let run = check(&options, &mut Silent)?;
+//!     assert_eq!(run.outcome, GateOutcome::Passed);
+//!     assert_eq!(run.record.summary.passed, 1);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Modules, in the order a check uses them: [`config`] (the model of `snipcheck.yaml`),
+//! `inputs` (documents and snippets), `fixtures` (the config's fixtures and markers),
+//! `references` (the prose's names), `execute` (the pool and the result cache), `gate`
+//! (the committed record).
+
+mod check;
+pub mod config;
+mod execute;
+mod files;
+mod fixtures;
+mod gate;
+mod inputs;
+mod observer;
+mod options;
+mod references;
+pub mod watched;
+
+pub use check::{accept, check, CheckRun};
+pub use files::write_atomically;
+pub use gate::GateOutcome;
+pub use observer::{Observer, Silent};
+pub use options::CheckOptions;

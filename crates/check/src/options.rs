@@ -1,0 +1,36 @@
+//! What a front end asks of a check: the command line's choices as plain data.
+
+use std::path::PathBuf;
+
+use crate::config::Isolate;
+
+/// One check as asked for. Every field left at its default defers to the config file.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Documents or folders to check; empty: the documents the config lists.
+    pub paths: Vec<PathBuf>,
+    /// The config file; `None`: `./snipcheck.yaml`, else `./snippets/snipcheck.yaml`.
+    pub config: Option<PathBuf>,
+    /// An existing virtualenv to use instead of one built from the requirements.
+    pub python_env: Option<PathBuf>,
+    /// Per-snippet time limit, seconds.
+    pub timeout: Option<f64>,
+    /// Worker processes; `None`: the config's, else the number of cores.
+    pub jobs: Option<usize>,
+    pub isolate: Option<Isolate>,
+    /// Where environments, indexes and remembered verdicts are kept.
+    pub cache_dir: Option<PathBuf>,
+    /// Run every snippet without its setup fixtures.
+    pub no_fixtures: bool,
+    /// Do not answer from the result cache (fresh verdicts are still kept).
+    pub no_cache: bool,
+    /// Snippet ids or `PATH:LINE`s to narrow the run to.
+    pub select: Vec<String>,
+    /// Only the documents git sees changed since this revision.
+    pub changed_since: Option<String>,
+    /// Also write the results into the committed record.
+    pub update: bool,
+    /// The program that serves worker processes (see
+    /// `snipcheck_python::worker::serve_if_asked`); `None`: the running one.
+    pub worker_program: Option<PathBuf>,
+}
