@@ -8,6 +8,7 @@
 //! artifact as it is. Every piece of record and document text goes through [`escape`].
 
 mod document;
+mod html_text;
 mod markdown_view;
 mod sidebar;
 

@@ -3,10 +3,11 @@
 //! sentence with the suggestion beside it, the failing line of an example with its reason)
 //! and the passing ones marked quietly.
 //!
-//! Markdown is rendered by pulldown-cmark ([`super::markdown_view`]). Plain text is shown
-//! as paragraphs and headings. No well-kept Rust renderer exists for reStructuredText, and
-//! HTML and notebooks are shown in their source form, so these are preformatted paragraphs
-//! (reST with its underlined headings); the marks sit on the record's lines either way.
+//! Markdown is rendered by pulldown-cmark ([`super::markdown_view`]), HTML shown as its text
+//! ([`super::html_text`]), plain text as paragraphs and headings. No well-kept Rust renderer
+//! exists for reStructuredText, so it is shown as preformatted paragraphs with its underlined
+//! headings; notebooks and Python files in their source form. The marks sit on the record's
+//! lines either way.
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -17,6 +18,7 @@ use crate::facts;
 use crate::findings::Subject;
 use crate::source::{self, Lines, Source, SourceFormat};
 
+use super::html_text::{self, BlockKind};
 use super::{claim_note, escape, failure_note, snippet_anchor, write_code, Page};
 
 pub(super) fn write_documents(out: &mut String, page: &Page) {
@@ -72,7 +74,8 @@ fn write_document(out: &mut String, page: &Page, source: &Source) {
         SourceFormat::Markdown => super::markdown_view::write(out, page, &mut marks, source.text),
         SourceFormat::Text => write_lines(out, page, &mut marks, Layout::TEXT),
         SourceFormat::Rst => write_lines(out, page, &mut marks, Layout::RST),
-        SourceFormat::Html | SourceFormat::Notebook | SourceFormat::Python => {
+        SourceFormat::Html => write_html_text(out, page, &mut marks, source.text),
+        SourceFormat::Notebook | SourceFormat::Python => {
             write_lines(out, page, &mut marks, Layout::SOURCE)
         }
     }
@@ -149,11 +152,11 @@ impl<'a> Marks<'a> {
             .collect()
     }
 
-    fn claims_on_line(&self, line: u32) -> Vec<&'a Reference> {
-        let from = self.claims.partition_point(|r| r.line < line);
+    fn claims_between(&self, first: u32, last: u32) -> Vec<&'a Reference> {
+        let from = self.claims.partition_point(|r| r.line < first);
         self.claims[from..]
             .iter()
-            .take_while(|r| r.line == line)
+            .take_while(|r| r.line <= last)
             .copied()
             .collect()
     }
@@ -274,6 +277,34 @@ fn write_paragraph(
     out.push_str(if layout.prose { "</p>\n" } else { "</pre>\n" });
 }
 
+/// An HTML document as its text, each `<pre>` that holds an example replaced by it. Claims
+/// are recorded at source columns, which the text does not keep: each is looked for by its
+/// name in the block of its line.
+fn write_html_text(out: &mut String, page: &Page, marks: &mut Marks, html: &str) {
+    for block in html_text::blocks(html) {
+        if block.kind == BlockKind::Preformatted {
+            if let Some(entry) = marks.example_within(block.first_line, block.last_line) {
+                write_example(out, page, entry);
+                marks.place_example(entry);
+                continue;
+            }
+        }
+        let wanted: Vec<(Option<usize>, &Reference)> = marks
+            .claims_between(block.first_line, block.last_line)
+            .into_iter()
+            .map(|r| (None, r))
+            .collect();
+        let (open, close) = match block.kind {
+            BlockKind::Heading => ("<h4 class=\"doc-heading\">", "</h4>\n"),
+            BlockKind::Paragraph => ("<p>", "</p>\n"),
+            BlockKind::Preformatted => ("<pre class=\"prose\">", "</pre>\n"),
+        };
+        out.push_str(open);
+        write_marked(out, page, marks, &block.text, &wanted);
+        out.push_str(close);
+    }
+}
+
 /// reST's section adornment: one punctuation character repeated at least as long as the title.
 fn is_underline(line: &str, title: &str) -> bool {
     let line = line.trim_end();
@@ -299,7 +330,7 @@ fn reads_as_title(line: &str) -> bool {
 fn write_marked_line(out: &mut String, page: &Page, marks: &mut Marks, number: u32) {
     let line = marks.lines.line(number);
     let wanted: Vec<(Option<usize>, &Reference)> = marks
-        .claims_on_line(number)
+        .claims_between(number, number)
         .into_iter()
         .map(|r| (source::byte_of_column(line, r.column), r))
         .collect();
