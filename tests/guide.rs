@@ -3,19 +3,7 @@
 //! Ignored by a plain `cargo test` because the environment is large; `.ci/run` runs it with
 //! `--ignored`, and the first run builds the environment under .snipcheck/.
 
-use crate::support::{command_in, json_record, report_settings, root, stable_settings};
-
-/// Runs snipcheck from the root with the guide's own cache (.snipcheck/ at the root, shared
-/// with the README's command), or in the environment `SNIPCHECK_GUIDE_ENV` names, and checks
-/// its exit code.
-fn check_guide(args: &[&str], exit_code: i32) -> serde_json::Value {
-    let mut command = command_in(&root(), args);
-    command.env_remove("SNIPCHECK_CACHE_DIR");
-    if let Ok(env) = std::env::var("SNIPCHECK_GUIDE_ENV") {
-        command.args(["--python-env", &env]);
-    }
-    json_record(command, exit_code)
-}
+use crate::support::{check_guide, report_settings, stable_settings};
 
 #[test]
 #[ignore = "needs the guide's environment; .ci/run runs it"]

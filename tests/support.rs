@@ -57,6 +57,18 @@ pub fn json_record(mut command: Command, exit_code: i32) -> serde_json::Value {
     record(&output)
 }
 
+/// Runs snipcheck from the root with the guide's own cache (.snipcheck/ at the root, shared
+/// with the README's command), or in the environment `SNIPCHECK_GUIDE_ENV` names, and checks
+/// its exit code.
+pub fn check_guide(args: &[&str], exit_code: i32) -> serde_json::Value {
+    let mut command = command_in(&root(), args);
+    command.env_remove("SNIPCHECK_CACHE_DIR");
+    if let Ok(env) = std::env::var("SNIPCHECK_GUIDE_ENV") {
+        command.args(["--python-env", &env]);
+    }
+    json_record(command, exit_code)
+}
+
 pub fn cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("snipcheck-cache")
 }

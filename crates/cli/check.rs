@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use snipcheck_check::{write_atomically, GateOutcome};
+use snipcheck_extract::{Document, Format as DocumentFormat};
 use snipcheck_record::Record;
-use snipcheck_report::{Format, HumanOptions};
+use snipcheck_report::{Format, HumanOptions, Source, SourceFormat};
 
 use crate::args::{AcceptArgs, CheckArgs};
 use crate::exit;
@@ -24,7 +25,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 pub fn check(args: &CheckArgs) -> Result<u8> {
     let mut terminal = Terminal::new(args.quiet, args.verbose);
     let run = snipcheck_check::check(&args.options(), &mut terminal)?;
-    write_reports(args, &run.record)?;
+    write_reports(args, &run.record, &sources(&run.documents))?;
     Ok(match run.outcome {
         GateOutcome::Passed => exit::SUCCESS,
         GateOutcome::Failed => exit::FAILURES,
@@ -36,7 +37,26 @@ pub fn check(args: &CheckArgs) -> Result<u8> {
     })
 }
 
-fn write_reports(args: &CheckArgs, record: &Record) -> Result<()> {
+/// The documents' text as the run read it, for the reports that show or quote it.
+fn sources(documents: &[Document]) -> Vec<Source<'_>> {
+    documents
+        .iter()
+        .map(|document| Source {
+            path: &document.path,
+            text: &document.text,
+            format: match document.format {
+                DocumentFormat::Text => SourceFormat::Text,
+                DocumentFormat::Markdown => SourceFormat::Markdown,
+                DocumentFormat::Html => SourceFormat::Html,
+                DocumentFormat::Python => SourceFormat::Python,
+                DocumentFormat::Notebook => SourceFormat::Notebook,
+                DocumentFormat::Rst => SourceFormat::Rst,
+            },
+        })
+        .collect()
+}
+
+fn write_reports(args: &CheckArgs, record: &Record, sources: &[Source]) -> Result<()> {
     let format = Format::from_name(&args.format).unwrap_or(Format::Human);
     let mut human = HumanOptions {
         quiet: args.quiet,
@@ -44,14 +64,17 @@ fn write_reports(args: &CheckArgs, record: &Record) -> Result<()> {
         color: false,
     };
     for extra in &args.output_format {
-        let text = snipcheck_report::render(record, extra.format, &human);
+        let text = snipcheck_report::render(record, sources, extra.format, &human);
         write_atomically(&extra.path, &text)?;
     }
     match &args.output {
-        Some(path) => write_atomically(path, &snipcheck_report::render(record, format, &human)),
+        Some(path) => write_atomically(
+            path,
+            &snipcheck_report::render(record, sources, format, &human),
+        ),
         None => {
             human.color = color_stdout();
-            let text = snipcheck_report::render(record, format, &human);
+            let text = snipcheck_report::render(record, sources, format, &human);
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(text.as_bytes())?;
             Ok(stdout.flush()?)

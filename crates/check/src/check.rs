@@ -20,6 +20,8 @@ pub struct CheckRun {
     /// is one (`record.baseline`).
     pub record: Record,
     pub outcome: GateOutcome,
+    /// The documents as the run read them (the reports quote and show their text).
+    pub documents: Vec<snipcheck_extract::Document>,
 }
 
 /// Checks what `options` ask for; `observer` hears the progress.
@@ -76,7 +78,11 @@ pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<Chec
     } else {
         gate::outcome(&record)
     };
-    Ok(CheckRun { record, outcome })
+    Ok(CheckRun {
+        record,
+        outcome,
+        documents: inputs.documents,
+    })
 }
 
 /// `accept`: the record file of `config` takes the results of its last check; returns the

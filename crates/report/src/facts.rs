@@ -1,5 +1,7 @@
 //! Phrasings and groupings every format shares, read straight from the record.
 
+use std::collections::HashMap;
+
 use snipcheck_record::{
     Category, Diagnostic, Record, Reference, ReferenceStatus, Severity, SnippetRecord, Status,
 };
@@ -21,6 +23,16 @@ pub fn error_line_in_snippet(entry: &SnippetRecord) -> Option<u32> {
     (entry.snippet.line..=entry.snippet.end_line)
         .contains(&line)
         .then_some(line)
+}
+
+/// The code line the error happened on, when it happened on one.
+pub fn failing_line(entry: &SnippetRecord) -> Option<&str> {
+    let line = error_line_in_snippet(entry)?;
+    entry
+        .snippet
+        .code
+        .lines()
+        .nth((line - entry.snippet.line) as usize)
 }
 
 /// One sentence: the exception type and the first line of its message.
@@ -56,21 +68,26 @@ pub fn reference_fails(reference: &Reference) -> bool {
 
 /// What became of a reference, in one sentence.
 pub fn reference_message(reference: &Reference) -> String {
+    format!("`{}` {}", reference.text, reference_verdict(reference))
+}
+
+/// What became of a reference, without its name: the note beside it in the document view.
+pub fn reference_verdict(reference: &Reference) -> String {
     let within = match &reference.library {
         Some(library) => format!(" in {library}"),
         None => String::new(),
     };
     match reference.status {
         ReferenceStatus::Resolved => match &reference.resolved {
-            Some(resolved) => format!("`{}` resolves to `{resolved}`", reference.text),
-            None => format!("`{}` resolves{within}", reference.text),
+            Some(resolved) => format!("resolves to `{resolved}`"),
+            None => format!("resolves{within}"),
         },
-        ReferenceStatus::Unresolved => format!("`{}` not found{within}", reference.text),
+        ReferenceStatus::Unresolved => format!("not found{within}"),
         ReferenceStatus::Unchecked => match &reference.reason {
-            Some(reason) => format!("`{}` not checked: {reason}", reference.text),
-            None => format!("`{}` not checked", reference.text),
+            Some(reason) => format!("not checked: {reason}"),
+            None => "not checked".into(),
         },
-        ReferenceStatus::Ignored => format!("`{}` ignored as marked", reference.text),
+        ReferenceStatus::Ignored => "ignored as marked".into(),
     }
 }
 
@@ -159,4 +176,61 @@ pub fn summary_sentence(record: &Record) -> String {
         s.failed,
         s.skipped
     )
+}
+
+/// Each path shortened to its last components, as few as tell it apart from the others
+/// (`guide.md`, or `en/guide.md` beside `fr/guide.md`). Keyed by the full path.
+pub fn short_paths<'a>(paths: &[&'a str]) -> HashMap<&'a str, String> {
+    let parts: Vec<Vec<&str>> = paths
+        .iter()
+        .map(|p| p.split('/').filter(|c| !c.is_empty()).collect())
+        .collect();
+    let suffix =
+        |components: &[&str], n: usize| components[components.len().saturating_sub(n)..].join("/");
+    let mut short = HashMap::new();
+    for (path, components) in paths.iter().zip(&parts) {
+        let mut n = 1;
+        while n < components.len() {
+            let mine = suffix(components, n);
+            let shared = parts
+                .iter()
+                .filter(|other| suffix(other, n) == mine)
+                .count();
+            if shared <= 1 {
+                break;
+            }
+            n += 1;
+        }
+        let shortened = if n >= components.len() {
+            path.to_string()
+        } else {
+            suffix(components, n)
+        };
+        short.insert(*path, shortened);
+    }
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_paths_keep_what_tells_them_apart() {
+        let short = short_paths(&[
+            "docs/en/guide.md",
+            "docs/fr/guide.md",
+            "README.md",
+            "a/b/notes.txt",
+        ]);
+        assert_eq!(short["docs/en/guide.md"], "en/guide.md");
+        assert_eq!(short["docs/fr/guide.md"], "fr/guide.md");
+        assert_eq!(short["README.md"], "README.md");
+        assert_eq!(short["a/b/notes.txt"], "notes.txt");
+        // The same name twice in one folder cannot happen; a path that is a suffix of
+        // another stays whole.
+        let short = short_paths(&["guide.md", "old/guide.md"]);
+        assert_eq!(short["guide.md"], "guide.md");
+        assert_eq!(short["old/guide.md"], "old/guide.md");
+    }
 }

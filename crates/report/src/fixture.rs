@@ -1,7 +1,8 @@
 //! A record with one of everything, for the formats' unit tests: every status, a failure
 //! outside the snippet's lines, hostile text (markup, control characters), and references in
-//! every state, which the runner does not produce yet.
+//! every state, which the runner does not produce yet; and the text of its documents.
 
+use crate::{Source, SourceFormat};
 use snipcheck_record::{
     Captured, Category, Diagnostic, Outcome, PythonInfo, Record, Reference, ReferenceKind,
     ReferenceStatus, Severity, Snippet, SnippetError, SnippetRecord,
@@ -139,4 +140,63 @@ pub fn record() -> Record {
             },
         ],
     )
+}
+
+/// The Markdown document of the record: the claims on lines 3 to 7 (the last one, ignored,
+/// falls on a fence and is not shown), the passing example fenced on lines 8-9, the failing
+/// one indented on lines 11-13; raw HTML, a marker comment, an unsafe link and a remote
+/// image, which the document view must defuse.
+const GUIDE_MD: &str = "# A guide
+
+Use Imputer to fill the gaps.
+Use SimpleImputer instead.
+Use r_squared to score.
+Use ImageAug for images, and <script>alert(2)</script> stays text.
+```python
+total = 6
+print(\"total is\", total)
+```
+    import numpy as np
+    from sklearn.preprocessing import Imputer
+    imp = Imputer()
+
+<!-- snipcheck: skip -->
+
+[a link](javascript:alert(3)) and ![a picture](https://example.org/x.png)
+";
+
+/// The plain-text document: a title, prose, the looping example on lines 20-21, the skipped
+/// one on line 30.
+const OTHER_TXT: &str = concat!(
+    "Other notes\n\nSome prose before the examples.\n",
+    "\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n",
+    "while True:\n    pass\n",
+    "\n\n\n\n\n\n\n\n",
+    "print('x < y')\n",
+);
+
+pub fn sources() -> Vec<Source<'static>> {
+    vec![
+        Source {
+            path: "docs/guide.md",
+            text: GUIDE_MD,
+            format: SourceFormat::Markdown,
+        },
+        Source {
+            path: "docs/other.txt",
+            text: OTHER_TXT,
+            format: SourceFormat::Text,
+        },
+    ]
+}
+
+#[test]
+fn the_documents_hold_the_record_at_its_lines() {
+    let lines: Vec<&str> = OTHER_TXT.lines().collect();
+    assert_eq!(lines[19], "while True:");
+    assert_eq!(lines[29], "print('x < y')");
+    let guide: Vec<&str> = GUIDE_MD.lines().collect();
+    assert_eq!(&guide[2][4..11], "Imputer");
+    assert_eq!(guide[7], "total = 6");
+    assert_eq!(guide[11], "    from sklearn.preprocessing import Imputer");
 }

@@ -2,15 +2,20 @@
 //!
 //! Every format reads the same [`Record`]: none computes verdicts of its own. The few
 //! phrasings several formats share (a failure's reason, a reference's message) live in
-//! [`facts`], so the terminal, the annotations and the HTML page say the same thing.
+//! [`facts`], so the terminal, the annotations and the HTML page say the same thing. The
+//! HTML and Markdown reports also show the documents' own words (the sentence a claim is
+//! in): the caller passes the text it checked as [`Source`]s, so what they quote is what
+//! was checked, and a report never reads a file.
 
 pub mod facts;
+mod findings;
 mod github;
 mod html;
 mod human;
 mod junit;
 mod markdown;
 mod sarif;
+mod source;
 
 pub use github::render_github;
 pub use html::render_html;
@@ -19,6 +24,7 @@ pub use junit::render_junit;
 pub use markdown::render_markdown;
 pub use sarif::render_sarif;
 use snipcheck_record::Record;
+pub use source::{Source, SourceFormat};
 
 /// The JSON Schema of the record that `--format json` writes (and `--format yaml`, as YAML).
 pub const RECORD_SCHEMA: &str = include_str!("../record.schema.json");
@@ -60,17 +66,18 @@ impl Format {
     }
 }
 
-/// Renders the record in a format.
-pub fn render(record: &Record, format: Format, human: &HumanOptions) -> String {
+/// Renders the record in a format; `sources` are the checked documents' text, which the
+/// HTML and Markdown reports quote (a document missing from them is just not shown).
+pub fn render(record: &Record, sources: &[Source], format: Format, human: &HumanOptions) -> String {
     match format {
         Format::Human => render_human(record, human),
         Format::Json => render_json(record),
         Format::Yaml => render_yaml(record),
         Format::Junit => render_junit(record),
         Format::Github => render_github(record),
-        Format::Markdown => render_markdown(record),
+        Format::Markdown => render_markdown(record, sources),
         Format::Sarif => render_sarif(record),
-        Format::Html => render_html(record),
+        Format::Html => render_html(record, sources),
     }
 }
 
