@@ -5,6 +5,7 @@
 mod agreement;
 mod bad_input;
 mod check;
+mod fix;
 mod formats;
 mod gate;
 mod guide;

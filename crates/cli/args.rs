@@ -31,6 +31,63 @@ pub enum Command {
     Watch(CheckArgs),
     /// Show the configuration file's schema.
     Config(ConfigArgs),
+    /// Check, then apply the fixes the check knows: wrong API names in the prose replaced by
+    /// the name the check suggests (safe ones only, unless --unsafe-fixes).
+    Fix(FixArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Documents or folders to fix. Default: the documents listed in the config.
+    pub paths: Vec<PathBuf>,
+
+    /// Config file. Default: ./snipcheck.yaml, else ./snippets/snipcheck.yaml, if present.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print the fixes as a unified diff and write nothing.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Also apply fixes that change what the text says (a function offered for a claimed
+    /// class, a name in another module).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Use this existing virtualenv instead of building one from the requirements.
+    #[arg(long, value_name = "PATH")]
+    pub python_env: Option<PathBuf>,
+
+    /// Where environments are cached. Default: .snipcheck at the repository root.
+    #[arg(long, value_name = "DIR", env = "SNIPCHECK_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Worker processes to run in parallel. Default: the number of cores.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Run every snippet, even those whose verdict the result cache remembers.
+    #[arg(
+        long,
+        env = "SNIPCHECK_NO_CACHE",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub no_cache: bool,
+}
+
+impl FixArgs {
+    /// The check a fix starts from.
+    pub fn options(&self) -> CheckOptions {
+        CheckOptions {
+            paths: self.paths.clone(),
+            config: self.config.clone(),
+            python_env: self.python_env.clone(),
+            cache_dir: self.cache_dir.clone(),
+            jobs: self.jobs,
+            no_cache: self.no_cache,
+            ..CheckOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 mod args;
 mod check;
 mod exit;
+mod fix;
 mod progress;
 mod watch;
 
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         Command::Check(check_args) => check::run(&check_args),
         Command::Accept(accept_args) => check::accept(&accept_args),
         Command::Watch(check_args) => watch::run(&check_args),
+        Command::Fix(fix_args) => fix::run(&fix_args),
         Command::Config(config_args) => {
             if config_args.schema {
                 print!("{}", snipcheck_check::config::schema());

@@ -1,6 +1,6 @@
 //! Applying replacements to a document's text, with the article before a name kept right.
 
-use crate::names::Fix;
+use crate::names::{Fix, Safety};
 
 /// The text after the fixes, what was applied, and what was not (and why).
 #[derive(Debug, Default)]
@@ -24,10 +24,10 @@ pub fn apply(document: &str, fixes: &[Fix], unsafe_fixes: bool) -> Applied {
     // stay valid.
     let mut edits: Vec<(std::ops::Range<usize>, String, Fix)> = Vec::new();
     for fix in fixes {
-        if !fix.is_safe() && !unsafe_fixes {
+        if let (Safety::Unsafe(reason), false) = (&fix.safety, unsafe_fixes) {
             applied.skipped.push(Skipped {
                 fix: fix.clone(),
-                why: "not safe: applied with --unsafe-fixes".into(),
+                why: format!("{reason}; --unsafe-fixes applies it"),
             });
             continue;
         }
@@ -130,7 +130,6 @@ fn needs_an(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::Safety;
 
     fn fix(line: u32, column: u32, written: &str, replacement: &str, safe: bool) -> Fix {
         Fix {
