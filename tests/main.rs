@@ -14,4 +14,5 @@ mod markers;
 mod references;
 mod reports;
 mod sandbox;
+mod shard;
 mod support;

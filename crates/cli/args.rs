@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use snipcheck_check::config::Isolate;
-use snipcheck_check::CheckOptions;
+use snipcheck_check::{CheckOptions, Shard};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +31,9 @@ pub enum Command {
     Watch(CheckArgs),
     /// Show the configuration file's schema.
     Config(ConfigArgs),
+    /// Merge the records of a sharded run (`check --shard I/N`) into one, then compare and
+    /// report it as `check` does.
+    Merge(MergeArgs),
     /// Check, then apply the fixes the check knows: wrong API names in the prose replaced by
     /// the name the check suggests (safe ones only, unless --unsafe-fixes).
     Fix(FixArgs),
@@ -103,18 +106,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     pub python_env: Option<PathBuf>,
 
-    /// Output format: human, json, yaml, junit, github, markdown, sarif or html.
-    #[arg(long, value_name = "FORMAT", default_value = "human",
-          value_parser = clap::builder::PossibleValuesParser::new(snipcheck_report::Format::NAMES))]
-    pub format: String,
-
-    /// Write the report to this file (atomically) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Also write these reports from the same run, e.g. `junit=report.xml,html=report.html`.
-    #[arg(long, value_name = "FORMAT=FILE", value_delimiter = ',', value_parser = parse_output)]
-    pub output_format: Vec<OutputSpec>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Per-snippet time limit in seconds (overrides the config).
     #[arg(long, value_name = "SECONDS")]
@@ -136,14 +129,6 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_fixtures: bool,
 
-    /// Show only failures and the summary.
-    #[arg(short, long, conflicts_with = "verbose")]
-    pub quiet: bool,
-
-    /// Show captured output and tracebacks.
-    #[arg(short, long)]
-    pub verbose: bool,
-
     /// Run every snippet, even those whose verdict the result cache remembers.
     #[arg(
         long,
@@ -163,6 +148,70 @@ pub struct CheckArgs {
     /// Also write the results into the committed record (as `snipcheck accept` does).
     #[arg(long)]
     pub update: bool,
+
+    /// Check only shard INDEX of TOTAL (1-based), for a CI matrix; `snipcheck merge` puts
+    /// the shards' JSON records back together. Default: TEST_SHARD_INDEX (0-based) and
+    /// TEST_TOTAL_SHARDS, as Bazel sets them.
+    #[arg(long, value_name = "INDEX/TOTAL", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+}
+
+/// How a run is reported: shared by `check` and `merge`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format: human, json, yaml, junit, github, markdown, sarif or html.
+    #[arg(long, value_name = "FORMAT", default_value = "human",
+          value_parser = clap::builder::PossibleValuesParser::new(snipcheck_report::Format::NAMES))]
+    pub format: String,
+
+    /// Write the report to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also write these reports from the same run, e.g. `junit=report.xml,html=report.html`.
+    #[arg(long, value_name = "FORMAT=FILE", value_delimiter = ',', value_parser = parse_output)]
+    pub output_format: Vec<OutputSpec>,
+
+    /// Show only failures and the summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Show captured output and tracebacks.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The JSON (or YAML) records of every shard, written by `check --shard I/N --format json`.
+    #[arg(required = true, value_name = "RECORD")]
+    pub records: Vec<PathBuf>,
+
+    /// Config file, for the committed record to compare with. Default: ./snipcheck.yaml,
+    /// else ./snippets/snipcheck.yaml, if present.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Where the merged run is remembered for `accept`. Default: .snipcheck at the
+    /// repository root.
+    #[arg(long, value_name = "DIR", env = "SNIPCHECK_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// The shard Bazel's TEST_SHARD_INDEX and TEST_TOTAL_SHARDS name, when both are set.
+pub fn bazel_shard() -> anyhow::Result<Option<Shard>> {
+    let variable = |name| std::env::var(name).ok();
+    Shard::from_bazel(
+        variable("TEST_SHARD_INDEX").as_deref(),
+        variable("TEST_TOTAL_SHARDS").as_deref(),
+    )
+}
+
+fn parse_shard(value: &str) -> Result<Shard, String> {
+    Shard::parse(value).map_err(|err| err.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +257,7 @@ impl CheckArgs {
             select: self.select.clone(),
             changed_since: self.changed_since.clone(),
             update: self.update,
+            shard: self.shard,
             worker_program: None,
         }
     }

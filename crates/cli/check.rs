@@ -5,12 +5,12 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use snipcheck_check::{write_atomically, GateOutcome};
+use snipcheck_check::{write_atomically, CheckRun, GateOutcome};
 use snipcheck_extract::{Document, Format as DocumentFormat};
 use snipcheck_record::Record;
 use snipcheck_report::{Format, HumanOptions, Source, SourceFormat};
 
-use crate::args::{AcceptArgs, CheckArgs};
+use crate::args::{AcceptArgs, CheckArgs, MergeArgs, ReportArgs};
 use crate::exit;
 use crate::progress::Terminal;
 
@@ -23,8 +23,35 @@ pub fn run(args: &CheckArgs) -> ExitCode {
 
 /// One whole check; returns the exit code.
 pub fn check(args: &CheckArgs) -> Result<u8> {
-    let mut terminal = Terminal::new(args.quiet, args.verbose);
-    let run = snipcheck_check::check(&args.options(), &mut terminal)?;
+    let mut options = args.options();
+    if options.shard.is_none() {
+        options.shard = crate::args::bazel_shard()?;
+    }
+    let mut terminal = Terminal::new(args.report.quiet, args.report.verbose);
+    let run = snipcheck_check::check(&options, &mut terminal)?;
+    report(&args.report, run)
+}
+
+/// `snipcheck merge`: the shards' records as one, gated and reported as `check` would.
+pub fn merge(args: &MergeArgs) -> ExitCode {
+    exit::code(merged(args).unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        exit::INPUT_ERROR
+    }))
+}
+
+fn merged(args: &MergeArgs) -> Result<u8> {
+    let records = args
+        .records
+        .iter()
+        .map(|path| snipcheck_check::read_record(path))
+        .collect::<Result<Vec<_>>>()?;
+    let run = snipcheck_check::merge(args.config.as_deref(), args.cache_dir.as_deref(), records)?;
+    report(&args.report, run)
+}
+
+/// Writes a finished run's reports and gives its exit code.
+fn report(args: &ReportArgs, run: CheckRun) -> Result<u8> {
     write_reports(args, &run.record, &sources(&run.documents))?;
     Ok(match run.outcome {
         GateOutcome::Passed => exit::SUCCESS,
@@ -56,7 +83,7 @@ fn sources(documents: &[Document]) -> Vec<Source<'_>> {
         .collect()
 }
 
-fn write_reports(args: &CheckArgs, record: &Record, sources: &[Source]) -> Result<()> {
+fn write_reports(args: &ReportArgs, record: &Record, sources: &[Source]) -> Result<()> {
     let format = Format::from_name(&args.format).unwrap_or(Format::Human);
     let mut human = HumanOptions {
         quiet: args.quiet,

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Accept(accept_args) => check::accept(&accept_args),
         Command::Watch(check_args) => watch::run(&check_args),
         Command::Fix(fix_args) => fix::run(&fix_args),
+        Command::Merge(merge_args) => check::merge(&merge_args),
         Command::Config(config_args) => {
             if config_args.schema {
                 print!("{}", snipcheck_check::config::schema());

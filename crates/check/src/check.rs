@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use snipcheck_record::Record;
 
 use crate::config;
@@ -26,6 +26,12 @@ pub struct CheckRun {
 
 /// Checks what `options` ask for; `observer` hears the progress.
 pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<CheckRun> {
+    if options.shard.is_some() && options.update {
+        bail!(
+            "--update cannot take one shard's results: merge the shards' records with \
+             `snipcheck merge`, then run `snipcheck accept`"
+        );
+    }
     let loaded = config::load(options.config.as_deref()).map_err(anyhow::Error::msg)?;
     let inputs = inputs::collect(options, &loaded)?;
     let (found, queries) = references::extract(
@@ -58,9 +64,11 @@ pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<Chec
         diagnostics,
     );
     record.sandbox = execution.sandbox;
+    record.shard = inputs.shard;
     let scope = gate::scope(&loaded, &documents, &record, inputs.selected);
     gate::compare(&loaded, &mut record, &scope)?;
-    if !execution.interrupted {
+    // One shard's run is not the whole run `accept` takes: `merge` remembers that one.
+    if !execution.interrupted && record.shard.is_none() {
         let cache = loaded.cache_dir(options.cache_dir.as_deref());
         if let Err(err) = gate::remember_run(&cache, &loaded, &record, &documents, inputs.selected)
         {
@@ -82,6 +90,33 @@ pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<Chec
         record,
         outcome,
         documents: inputs.documents,
+    })
+}
+
+/// `merge`: the records of every shard of a sharded run become the record of the whole run,
+/// compared with the committed record and remembered for `accept`, as `check` would.
+pub fn merge(
+    config: Option<&Path>,
+    cache_dir: Option<&Path>,
+    records: Vec<Record>,
+) -> Result<CheckRun> {
+    let loaded = config::load(config).map_err(anyhow::Error::msg)?;
+    let documents = records
+        .first()
+        .and_then(|r| r.shard.as_ref())
+        .map(|shard| shard.documents.clone())
+        .unwrap_or_default();
+    let mut record = snipcheck_shard::merge(records)?;
+    let scope = gate::scope(&loaded, &documents, &record, false);
+    gate::compare(&loaded, &mut record, &scope)?;
+    let cache = loaded.cache_dir(cache_dir);
+    gate::remember_run(&cache, &loaded, &record, &documents, false)?;
+    let paths: Vec<PathBuf> = documents.iter().map(PathBuf::from).collect();
+    let documents = inputs::load_documents(&paths, &mut Vec::new());
+    Ok(CheckRun {
+        outcome: gate::outcome(&record),
+        record,
+        documents,
     })
 }
 

@@ -1,4 +1,4 @@
-//! Writing what the tool produces: reports, the baseline, the last run.
+//! Writing what the tool produces (reports, the baseline, the last run), and reading records back.
 
 use std::io::Write;
 use std::path::Path;
@@ -28,4 +28,20 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
     file.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// A record written by `check --format json` (or yaml, by its extension).
+pub fn read_record(path: &Path) -> Result<snipcheck_record::Record> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the record {}", path.display()))?;
+    let yaml = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    );
+    let parsed = if yaml {
+        serde_yaml::from_str(&text).map_err(anyhow::Error::from)
+    } else {
+        serde_json::from_str(&text).map_err(anyhow::Error::from)
+    };
+    parsed.with_context(|| format!("{} is not a snipcheck record", path.display()))
 }

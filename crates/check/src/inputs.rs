@@ -7,7 +7,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use snipcheck_extract::Document;
-use snipcheck_record::{Diagnostic, Severity, Snippet};
+use snipcheck_record::{Diagnostic, Severity, ShardInfo, Snippet};
+use snipcheck_shard::Shard;
 
 use crate::config::{self, LoadedConfig};
 use crate::fixtures::{self, Fixtures};
@@ -23,6 +24,8 @@ pub struct Inputs {
     pub selected: bool,
     /// The setup fixtures the snippets name.
     pub fixtures: Fixtures,
+    /// Which shard of the whole set of documents this run checks, when it is one.
+    pub shard: Option<ShardInfo>,
 }
 
 /// Reads and extracts what the arguments and the config ask for.
@@ -46,13 +49,57 @@ pub fn collect(options: &CheckOptions, loaded: &LoadedConfig) -> Result<Inputs> 
     if selected {
         select(&mut snippets, &options.select)?;
     }
-    Ok(Inputs {
+    let mut inputs = Inputs {
         documents,
         snippets,
         diagnostics,
         selected,
         fixtures,
-    })
+        shard: None,
+    };
+    if let Some(shard) = options.shard {
+        if selected {
+            bail!("--shard and --select cannot be used together: a selection is one run");
+        }
+        keep_shard(&mut inputs, shard);
+    }
+    Ok(inputs)
+}
+
+/// Keeps the documents of one shard of the whole set (split by their number of snippets,
+/// which every machine of a matrix reads alike), and records which shard it is. Problems
+/// with files that could not be read go to shard 1, so that they are reported once.
+fn keep_shard(inputs: &mut Inputs, shard: Shard) {
+    let fingerprint = snipcheck_shard::fingerprint(
+        inputs
+            .documents
+            .iter()
+            .map(|d| (d.path.as_str(), d.text.as_bytes())),
+    );
+    let costs: Vec<u64> = inputs.snippets.iter().map(|s| s.len() as u64 + 1).collect();
+    let shard_of = snipcheck_shard::assign(&costs, shard.total);
+    let all: Vec<String> = inputs.documents.iter().map(|d| d.path.clone()).collect();
+    let mine = |i: usize| shard_of[i] + 1 == shard.index;
+    let documents = std::mem::take(&mut inputs.documents);
+    let snippets = std::mem::take(&mut inputs.snippets);
+    for (i, (document, snippets)) in documents.into_iter().zip(snippets).enumerate() {
+        if mine(i) {
+            inputs.documents.push(document);
+            inputs.snippets.push(snippets);
+        }
+    }
+    inputs
+        .diagnostics
+        .retain(|d| match all.iter().position(|p| *p == d.path) {
+            Some(i) => mine(i),
+            None => shard.index == 1,
+        });
+    inputs.shard = Some(ShardInfo {
+        index: shard.index,
+        total: shard.total,
+        fingerprint,
+        documents: all,
+    });
 }
 
 /// Keeps the snippets named by `--select`: an id, or `PATH:LINE` with the line anywhere in

@@ -44,8 +44,9 @@ mod options;
 mod references;
 pub mod watched;
 
-pub use check::{accept, check, CheckRun};
-pub use files::write_atomically;
+pub use check::{accept, check, merge, CheckRun};
+pub use files::{read_record, write_atomically};
 pub use gate::GateOutcome;
 pub use observer::{Observer, Silent};
 pub use options::CheckOptions;
+pub use snipcheck_shard::Shard;

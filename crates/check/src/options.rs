@@ -30,6 +30,8 @@ pub struct CheckOptions {
     pub changed_since: Option<String>,
     /// Also write the results into the committed record.
     pub update: bool,
+    /// Check only this shard of the documents (`--shard I/N`); its record says which.
+    pub shard: Option<snipcheck_shard::Shard>,
     /// The program that serves worker processes (see
     /// `snipcheck_python::worker::serve_if_asked`); `None`: the running one.
     pub worker_program: Option<PathBuf>,

@@ -143,7 +143,32 @@ pub fn merge(records: Vec<Record>) -> Result<Record> {
             set.total
         );
     }
+    check_split(&records)?;
     Ok(combine(records, &set))
+}
+
+/// Every document in one shard only: shards that split differently (machines that saw
+/// different documents) would report some twice and others never.
+fn check_split(records: &[Record]) -> Result<()> {
+    let mut checked_by: std::collections::BTreeMap<&str, u32> = Default::default();
+    for record in records {
+        let index = record.shard.as_ref().map_or(0, |s| s.index);
+        let paths = record
+            .snippets
+            .iter()
+            .map(|s| s.snippet.path.as_str())
+            .chain(record.references.iter().map(|r| r.path.as_str()));
+        for path in paths {
+            match checked_by.insert(path, index) {
+                Some(other) if other != index => bail!(
+                    "{path} was checked by shards {other} and {index}: the shards did not split \
+                     the documents alike (every machine must check the same documents)"
+                ),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 fn shard_numbers(seen: &[u32], keep: impl Fn(u32) -> bool) -> Vec<String> {
