@@ -10,6 +10,7 @@ mod formats;
 mod gate;
 mod guide;
 mod hostile;
+mod lsp;
 mod markers;
 mod references;
 mod reports;

@@ -31,6 +31,9 @@ pub enum Command {
     Watch(CheckArgs),
     /// Show the configuration file's schema.
     Config(ConfigArgs),
+    /// Serve the Language Server Protocol on stdin and stdout: findings as diagnostics as
+    /// you type, fixes as code actions, verdicts on hover.
+    Lsp(LspArgs),
     /// Merge the records of a sharded run (`check --shard I/N`) into one, then compare and
     /// report it as `check` does.
     Merge(MergeArgs),
@@ -182,6 +185,18 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Config file. Default: snipcheck.yaml, else snippets/snipcheck.yaml, in the
+    /// workspace's root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Where environments are cached. Default: .snipcheck at the repository root.
+    #[arg(long, value_name = "DIR", env = "SNIPCHECK_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct MergeArgs {
     /// The JSON (or YAML) records of every shard, written by `check --shard I/N --format json`.
     #[arg(required = true, value_name = "RECORD")]
@@ -258,7 +273,7 @@ impl CheckArgs {
             changed_since: self.changed_since.clone(),
             update: self.update,
             shard: self.shard,
-            worker_program: None,
+            ..CheckOptions::default()
         }
     }
 }

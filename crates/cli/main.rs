@@ -28,6 +28,14 @@ fn main() -> ExitCode {
         Command::Watch(check_args) => watch::run(&check_args),
         Command::Fix(fix_args) => fix::run(&fix_args),
         Command::Merge(merge_args) => check::merge(&merge_args),
+        Command::Lsp(lsp_args) => {
+            let options = snipcheck_check::CheckOptions {
+                config: lsp_args.config,
+                cache_dir: lsp_args.cache_dir,
+                ..Default::default()
+            };
+            ExitCode::from(snipcheck_lsp::serve(options) as u8)
+        }
         Command::Config(config_args) => {
             if config_args.schema {
                 print!("{}", snipcheck_check::config::schema());

@@ -112,7 +112,7 @@ pub fn merge(
     let cache = loaded.cache_dir(cache_dir);
     gate::remember_run(&cache, &loaded, &record, &documents, false)?;
     let paths: Vec<PathBuf> = documents.iter().map(PathBuf::from).collect();
-    let documents = inputs::load_documents(&paths, &mut Vec::new());
+    let documents = inputs::load_documents(&paths, &[], &mut Vec::new());
     Ok(CheckRun {
         outcome: gate::outcome(&record),
         record,

@@ -35,7 +35,7 @@ pub fn collect(options: &CheckOptions, loaded: &LoadedConfig) -> Result<Inputs> 
         paths = changed_documents(&paths, rev, loaded)?;
     }
     let mut diagnostics = Vec::new();
-    let documents = load_documents(&paths, &mut diagnostics);
+    let documents = load_documents(&paths, &options.texts, &mut diagnostics);
     let mut snippets = Vec::new();
     for document in &documents {
         let extraction = snipcheck_extract::extract(document);
@@ -217,7 +217,13 @@ pub fn inputs(options: &CheckOptions, loaded: &LoadedConfig) -> Result<Vec<PathB
 }
 
 /// Reads every document; a bad one becomes an error diagnostic and the rest go on.
-pub fn load_documents(inputs: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<Document> {
+/// Reads the documents named (folders are searched); `texts` replace what a file holds
+/// (an editor's unsaved buffer), and may name files not written yet.
+pub fn load_documents(
+    inputs: &[PathBuf],
+    texts: &[(PathBuf, String)],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Document> {
     let mut documents = Vec::new();
     let mut error = |path: &Path, line: Option<u32>, message: String| {
         diagnostics.push(Diagnostic {
@@ -228,6 +234,18 @@ pub fn load_documents(inputs: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> 
         })
     };
     for input in inputs {
+        if let Some((_, text)) = texts.iter().find(|(path, _)| path == input) {
+            let display = input.display().to_string();
+            match snipcheck_extract::Format::for_path(input) {
+                Some(format) => documents.push(Document {
+                    path: display,
+                    text: text.clone(),
+                    format,
+                }),
+                None => error(input, None, "not a document snipcheck reads".into()),
+            }
+            continue;
+        }
         let files = if input.is_dir() {
             match snipcheck_extract::discover(input) {
                 Ok(files) if files.is_empty() => {

@@ -30,6 +30,8 @@ pub struct CheckOptions {
     pub changed_since: Option<String>,
     /// Also write the results into the committed record.
     pub update: bool,
+    /// Texts to check instead of what these files hold (an editor's unsaved buffers).
+    pub texts: Vec<(PathBuf, String)>,
     /// Check only this shard of the documents (`--shard I/N`); its record says which.
     pub shard: Option<snipcheck_shard::Shard>,
     /// The program that serves worker processes (see
