@@ -376,7 +376,10 @@ fn decode(text: &str, body: (usize, usize), first: u32, raw: bool, owner: String
                 while digits.len() < 3 && chars.peek().is_some_and(|c| ('0'..='7').contains(c)) {
                     digits.extend(chars.next());
                 }
-                push_code(&mut value, u32::from_str_radix(&digits, 8).ok(), e, &digits);
+                let code = u32::from_str_radix(&digits, 8).ok();
+                if push_code(&mut value, code, e, &digits) {
+                    lines.push(line);
+                }
             }
             'x' | 'u' | 'U' => {
                 let len = match e {
@@ -391,7 +394,9 @@ fn decode(text: &str, body: (usize, usize), first: u32, raw: bool, owner: String
                 let code = (digits.len() == len)
                     .then(|| u32::from_str_radix(&digits, 16).ok())
                     .flatten();
-                push_code(&mut value, code, e, &digits);
+                if push_code(&mut value, code, e, &digits) {
+                    lines.push(line);
+                }
             }
             '\r' if chars.peek() == Some(&'\n') => {
                 chars.next();
@@ -411,13 +416,19 @@ fn decode(text: &str, body: (usize, usize), first: u32, raw: bool, owner: String
     }
 }
 
-fn push_code(value: &mut String, code: Option<u32>, escape: char, digits: &str) {
+/// Pushes the character an escape stands for, or the escape as written when it stands for
+/// none; whether the character is a newline (the value has one line more).
+fn push_code(value: &mut String, code: Option<u32>, escape: char, digits: &str) -> bool {
     match code.and_then(char::from_u32) {
-        Some(c) => value.push(c),
+        Some(c) => {
+            value.push(c);
+            c == '\n'
+        }
         None => {
             value.push('\\');
             value.push(escape);
             value.push_str(digits);
+            false
         }
     }
 }
@@ -731,6 +742,18 @@ __test__ = {"inline": """
             "a\tb \\ A\u{e9} A \\q\n    >>> print('x\\ny')\n    "
         );
         assert_eq!(d.lines, [2, 3, 4]);
+        // Newlines written as codes are lines of the value too (they once had no source
+        // line, and finding one panicked).
+        let src = "\"\"\">>> 1\\x0a1\\0122\\u000a>>> 3\n3\"\"\"\n";
+        let d = &docstrings(src)[0];
+        assert_eq!(d.value, ">>> 1\n1\n2\n>>> 3\n3");
+        assert_eq!(d.lines, [1, 1, 1, 1, 2]);
+        let items = scan_python(src, "m.py");
+        assert_eq!(Item::codes(items)[0].0, 1);
+        assert_eq!(
+            Item::codes(scan_python("\"\"\">>>\\x0a>>> ", "m.py"))[0].1,
+            1
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use html5ever::Attribute;
 use snipcheck_record::{Diagnostic, SnippetKind};
 
 use crate::doctest;
-use crate::ids::Item;
+use crate::ids::{Item, Meta};
 use crate::markers::{self, Markers, Waiting};
 use crate::output;
 use crate::text;
@@ -44,7 +44,63 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
     let mut state = tokenizer.sink.state.into_inner();
     state.finish_pre();
     state.waiting.interrupt(&mut state.diagnostics);
-    (state.items, state.diagnostics)
+    let lines = SourceLines::new(text);
+    let (mut items, mut diagnostics) = (state.items, state.diagnostics);
+    for item in &mut items {
+        if let Item::Code {
+            line,
+            end_line,
+            meta,
+            ..
+        } = item
+        {
+            *line = lines.of(*line);
+            *end_line = lines.of(*end_line);
+            if let Some(output) = meta.expected_output.as_mut() {
+                output.line = lines.of(output.line);
+            }
+            for l in &mut meta.lines {
+                *l = lines.of(*l);
+            }
+        }
+    }
+    for d in &mut diagnostics {
+        d.line = d.line.map(|l| lines.of(l));
+    }
+    (items, diagnostics)
+}
+
+/// The tokenizer's line numbers as document lines. HTML takes a lone `\r` for a line
+/// break as well as `\n` and `\r\n`, and so does html5ever when it counts lines; a
+/// document's lines are those `\n` ends, as every other format counts them.
+struct SourceLines {
+    /// The document line of each tokenizer line, the first at index 0.
+    lines: Vec<u32>,
+}
+
+impl SourceLines {
+    fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut lines = vec![1];
+        let mut line = 1u32;
+        for (i, b) in bytes.iter().enumerate() {
+            match b {
+                b'\n' => {
+                    line = line.saturating_add(1);
+                    lines.push(line);
+                }
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => lines.push(line),
+                _ => {}
+            }
+        }
+        SourceLines { lines }
+    }
+
+    fn of(&self, tokenizer_line: u32) -> u32 {
+        let index = usize::try_from(tokenizer_line.saturating_sub(1)).unwrap_or(usize::MAX);
+        let last = self.lines.last().copied().unwrap_or(1);
+        self.lines.get(index).copied().unwrap_or(last)
+    }
 }
 
 #[derive(Default)]
@@ -88,7 +144,7 @@ impl TokenSink for Sink {
         let mut state = self.state.borrow_mut();
         let line = u32::try_from(line_number).unwrap_or(u32::MAX);
         match token {
-            Token::CharacterTokens(t) => state.text(&t),
+            Token::CharacterTokens(t) => state.characters(&t, line),
             Token::TagToken(tag) => {
                 state.line = line;
                 return state.tag(&tag);
@@ -97,12 +153,15 @@ impl TokenSink for Sink {
                 state.line = line;
                 if state.pre.is_none() {
                     if let Some(words) = markers::html_comment(&format!("<!--{comment}-->")) {
+                        // Reported where it ends: a marker is on the line it starts on.
+                        let newlines = u32::try_from(comment.matches('\n').count());
+                        let start = line.saturating_sub(newlines.unwrap_or(0));
                         let State {
                             waiting,
                             diagnostics,
                             ..
                         } = &mut *state;
-                        waiting.comment(line, words, diagnostics);
+                        waiting.comment(start, words, diagnostics);
                     }
                 }
             }
@@ -115,15 +174,27 @@ impl TokenSink for Sink {
 }
 
 impl State {
-    fn text(&mut self, text: &str) {
+    /// Text from the tokenizer; `line` is its line after the text. A newline decoded from
+    /// a character reference (`&#10;`) is no line break of the source: the tokenizer's line
+    /// does not move over it.
+    fn characters(&mut self, text: &str, line: u32) {
+        let breaks = line > self.line;
+        self.text(text, breaks);
+        self.line = self.line.max(line);
+    }
+
+    /// Text, whose newlines are line breaks of the source when `breaks` (not those of a
+    /// `<br>` or a character reference, which stand on the line they are written on).
+    fn text(&mut self, text: &str, breaks: bool) {
         for c in text.chars() {
+            let step = u32::from(c == '\n' && breaks);
             if let Some(pre) = self.pre.as_mut() {
                 if pre.lines.is_empty() {
                     pre.lines.push(self.line);
                 }
                 pre.text.push(c);
                 if c == '\n' {
-                    pre.lines.push(self.line + 1);
+                    pre.lines.push(self.line.saturating_add(step));
                 }
             } else if let Some((_, heading)) = self.heading.as_mut() {
                 heading.push(c);
@@ -131,9 +202,7 @@ impl State {
                 // Prose between a marker and its block.
                 self.waiting.interrupt(&mut self.diagnostics);
             }
-            if c == '\n' {
-                self.line += 1;
-            }
+            self.line = self.line.saturating_add(step);
         }
     }
 
@@ -168,7 +237,7 @@ impl State {
                     }
                 }
             }
-            ("br", _) if self.pre.is_some() => self.text("\n"),
+            ("br", _) if self.pre.is_some() => self.text("\n", false),
             ("div", true) => self.divs.push(lang_of(&tag.attrs)),
             ("div", false) => {
                 self.divs.pop();
@@ -233,6 +302,16 @@ impl State {
         let code = doctest::dedent(body);
         let session = doctest::is_session(&code);
         let follows_example = std::mem::take(&mut self.after_example);
+        let example = |code| Item::Code {
+            line,
+            end_line,
+            code,
+            // Where each line is, for the `#>` comments read later.
+            meta: Meta {
+                lines: pre.lines[first..=last].to_vec(),
+                ..Meta::default()
+            },
+        };
         match pre.lang {
             Some(Lang::Output) => {
                 output::attach(
@@ -253,9 +332,9 @@ impl State {
                 meta: doctest::session_meta(),
             }),
             Some(Lang::Console) => None,
-            Some(Lang::Python) => Some(Item::code(line, end_line, code)),
+            Some(Lang::Python) => Some(example(code)),
             // Untagged: only when the plain-text rules read the whole block as one example.
-            None if text::whole_code(&code) => Some(Item::code(line, end_line, code)),
+            None if text::whole_code(&code) => Some(example(code)),
             None => None,
         }
     }
@@ -378,6 +457,35 @@ mod tests {
     fn crlf_and_unterminated_pre() {
         let html = "<h2>T</h2>\r\n<pre class=\"python\">\r\na = 1\r\nb = 2\r\n";
         assert_eq!(snippets(html), [(3, 4, "a = 1\nb = 2\n".to_string())]);
+    }
+
+    /// Newlines that are not line breaks of the source (a character reference, a `<br>`,
+    /// a lone carriage return, which HTML takes for one) once moved spans past the end.
+    #[test]
+    fn lines_are_source_lines() {
+        let html = "<pre class=\"language-python\">a = 1&#10;b = 2<br>c = 3</pre>\n<p>&#10;</p>\n<pre class=\"language-python\">d = 4</pre>";
+        assert_eq!(
+            snippets(html),
+            [
+                (1, 1, "a = 1\nb = 2\nc = 3\n".to_string()),
+                (3, 3, "d = 4\n".to_string())
+            ]
+        );
+        let html = "<h2>T</h2>\r<pre class=\"python\">\ra = 1\rb = 2\r</pre>\n<pre class=\"python\">c = 3</pre>\r\n";
+        assert_eq!(
+            snippets(html),
+            [
+                (1, 1, "a = 1\nb = 2\n".to_string()),
+                (2, 2, "c = 3\n".to_string())
+            ]
+        );
+        let (_, diagnostics) = scan("\r\r<pre class=\"output\">&#10;&#10;1</pre>", "t.html");
+        assert_eq!(diagnostics[0].line, Some(1));
+        // A marker comment is on its first line, also when it runs to the end of the file.
+        let (_, diagnostics) = scan("<p>x</p>\n<!-- snipcheck: bogus\n\n-->\n", "t.html");
+        assert_eq!(diagnostics[0].line, Some(2));
+        let (_, diagnostics) = scan("<p>x</p>\n<!-- snipcheck: bogus -\n", "t.html");
+        assert_eq!(diagnostics[0].line, Some(2));
     }
 
     #[test]

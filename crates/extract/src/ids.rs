@@ -50,6 +50,10 @@ pub(crate) struct Meta {
     pub options: Vec<String>,
     /// Markers written with the block (a comment before it, its fence's info string).
     pub markers: Box<Markers>,
+    /// The document line of each line of the code, for the formats where they need not be
+    /// the lines from the snippet's first line on (HTML's `&#10;` and `<br>`, a notebook
+    /// cell's source in one string); empty for the others. Not copied into the snippet.
+    pub lines: Vec<u32>,
 }
 
 impl Item {

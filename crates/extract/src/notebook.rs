@@ -49,7 +49,13 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
     let notebook: Notebook = match serde_json::from_str(text) {
         Ok(n) => n,
         Err(err) => {
-            let line = u32::try_from(err.line()).ok().filter(|l| *l > 0);
+            // At the end of a file that ends with a newline, serde counts one line more
+            // than the file has: the error is on its last line.
+            let last = lines.line_of(text.len().saturating_sub(1));
+            let line = u32::try_from(err.line())
+                .ok()
+                .filter(|l| *l > 0)
+                .map(|l| l.min(last));
             return (
                 Vec::new(),
                 error(line, format!("not a valid notebook: {err}")),
@@ -206,6 +212,8 @@ fn code_cell(source: &Source, cell: u32, metadata: &serde_json::Value) -> Option
     meta.cell = Some(cell);
     // Skipped the way the runner skips anything: a condition that is true.
     meta.skip_if = skip.then(|| "True".to_string());
+    // A source in one string puts all its lines on one file line.
+    meta.lines = (first..=last).map(line_of).collect();
     Some(Item::Code {
         line: line_of(first),
         end_line: line_of(last),
@@ -316,6 +324,8 @@ mod tests {
             ),
             ("[1, 2]", Some(1), "not a valid notebook: "),
             ("", Some(1), "not a valid notebook: "),
+            // Cut short after a newline: the last line, not the one after it.
+            ("{\n \"cells\": [\n", Some(2), "not a valid notebook: "),
         ] {
             let (items, diagnostics) = scan(text, "bad.ipynb");
             assert!(items.is_empty());

@@ -38,13 +38,13 @@ pub(crate) fn attach(
 }
 
 /// The output `#>` comments say the code prints: each comment line's text after `#>` and
-/// one space. `line` is the document line of the code's first line.
-pub(crate) fn from_comments(code: &str, line: u32) -> Option<ExpectedOutput> {
+/// one space. `line_of` gives the document line of each (0-based) line of the code.
+pub(crate) fn from_comments(code: &str, line_of: impl Fn(usize) -> u32) -> Option<ExpectedOutput> {
     let mut text = String::new();
     let mut first = None;
     for (n, l) in code.lines().enumerate() {
         if let Some(rest) = l.trim_start().strip_prefix("#>") {
-            first.get_or_insert(line + n as u32);
+            first.get_or_insert_with(|| line_of(n));
             text.push_str(rest.strip_prefix(' ').unwrap_or(rest).trim_end());
             text.push('\n');
         }
@@ -60,7 +60,13 @@ pub(crate) fn comments_pass(items: &mut [Item]) {
         } = item
         {
             if meta.kind == SnippetKind::Python && meta.expected_output.is_none() {
-                meta.expected_output = from_comments(code, *line);
+                let first = *line;
+                let lines = &meta.lines;
+                meta.expected_output = from_comments(code, |n| {
+                    lines.get(n).copied().unwrap_or_else(|| {
+                        first.saturating_add(u32::try_from(n).unwrap_or(u32::MAX))
+                    })
+                });
             }
         }
     }
@@ -69,18 +75,43 @@ pub(crate) fn comments_pass(items: &mut [Item]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Format;
 
     #[test]
     fn comments_give_the_expected_output() {
         let code = "print(1)\n#> 1\nprint('a  b')\n  #>a  b  \nx = 2\n";
         assert_eq!(
-            from_comments(code, 10),
+            from_comments(code, |n| 10 + n as u32),
             Some(ExpectedOutput {
                 text: "1\na  b\n".into(),
                 line: 11
             })
         );
-        assert_eq!(from_comments("print(1)  # > no\n", 1), None);
+        assert_eq!(from_comments("print(1)  # > no\n", |_| 1), None);
+    }
+
+    /// A `#>` comment's line is the line it is written on, also where code lines are not
+    /// document lines one for one: it once landed past the end of the document.
+    #[test]
+    fn comments_are_placed_where_they_are_written() {
+        let output = |text: &str, format| {
+            let doc = crate::Document {
+                path: "d".into(),
+                text: text.into(),
+                format,
+            };
+            crate::extract(&doc).snippets[0]
+                .expected_output
+                .clone()
+                .map(|o| (o.text, o.line))
+        };
+        let html = "<p>x</p>\n<pre class=\"language-python\">print(1)&#10;#> 1</pre>";
+        assert_eq!(output(html, Format::Html), Some(("1\n".into(), 2)));
+        let notebook = "{\"cells\": [\n{\"cell_type\": \"code\", \"metadata\": {},\n\
+                        \"source\": \"print(1)\\n#> 1\"}\n]}";
+        assert_eq!(output(notebook, Format::Notebook), Some(("1\n".into(), 3)));
+        let md = "```python\nprint(1)\n#> 1\n```\n";
+        assert_eq!(output(md, Format::Markdown), Some(("1\n".into(), 3)));
     }
 
     #[test]

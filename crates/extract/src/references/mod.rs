@@ -82,7 +82,7 @@ pub fn extract_references(
     let prose = match doc.format {
         // reST prose reads as plain text once the code blocks are left out.
         Format::Text | Format::Rst => prose::text(&doc.text, snippets),
-        Format::Markdown => prose::markdown(&doc.text),
+        Format::Markdown => prose::markdown(&doc.text, snippets),
         // Not read for claims yet: HTML paragraphs, notebook Markdown cells and docstrings
         // need their own prose readers.
         Format::Html | Format::Notebook | Format::Python => prose::Prose::default(),
@@ -178,7 +178,14 @@ impl Reader<'_> {
                     out.push(candidate);
                 }
             }
-            start = end + 1;
+            // Past the sentence's stop; a paragraph that ends without one (a heading)
+            // leaves `end` at the next paragraph's first token, which starts the next
+            // sentence.
+            start = if tokens.get(end).is_some_and(|t| t.kind == Kind::Stop) {
+                end + 1
+            } else {
+                end
+            };
         }
         out
     }

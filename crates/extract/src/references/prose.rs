@@ -1,8 +1,12 @@
 //! The prose of a document as a stream of tokens: words, inline code, commas, sentence
 //! ends, each with its byte offset and the paragraph it is in. Code examples are left out.
 
+use std::ops::Range;
+
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use snipcheck_record::Snippet;
+
+use crate::markdown::LineIndex;
 
 /// The inline marker that makes the references of its paragraph (and of the next one,
 /// when it stands alone) intentionally unresolved; names may follow to narrow it.
@@ -86,33 +90,8 @@ impl Prose {
         });
     }
 
-    /// Tokenizes `chunk`, which starts at byte `base` of the document. `source` is the
-    /// document's text where the chunk came from: when the chunk is not a verbatim copy
-    /// (Markdown escapes), tokens are located by searching it.
-    fn text(&mut self, chunk: &str, base: usize, source: &str) {
-        let verbatim = source.get(base..base + chunk.len()) == Some(chunk);
-        let mut cursor = base;
-        let mut locate = |index: usize, text: &str| -> usize {
-            if verbatim {
-                return base + index;
-            }
-            // An escape inside the word (`snake\\_case`): find the part before it.
-            let head = text
-                .split(|c: char| !c.is_alphanumeric())
-                .find(|part| !part.is_empty())
-                .unwrap_or(text);
-            let rest = source.get(cursor..);
-            let found = rest.and_then(|s| s.find(text)).map(|at| (at, text.len()));
-            let found =
-                found.or_else(|| rest.and_then(|s| s.find(head)).map(|at| (at, head.len())));
-            match found {
-                Some((found, len)) => {
-                    cursor += found + len;
-                    cursor - len
-                }
-                None => cursor,
-            }
-        };
+    /// Tokenizes `chunk`; `at` gives the document offset of each of its byte offsets.
+    fn text(&mut self, chunk: &str, at: &dyn Fn(usize) -> usize) {
         let mut i = 0;
         while i < chunk.len() {
             let c = chunk[i..].chars().next().unwrap_or(' ');
@@ -124,8 +103,7 @@ impl Prose {
                     let inner = &chunk[i + run..i + run + close];
                     let trimmed = inner.trim();
                     let lead = inner.len() - inner.trim_start().len();
-                    let offset = locate(i + run + lead, trimmed);
-                    self.push(Kind::Code, trimmed, offset);
+                    self.push(Kind::Code, trimmed, at(i + run + lead));
                     i += run + close + run;
                 } else {
                     i += run;
@@ -134,8 +112,8 @@ impl Prose {
             }
             if is_separator(c) {
                 match c {
-                    ',' => self.push(Kind::Comma, ",", base + i),
-                    ';' | '!' | '?' => self.push(Kind::Stop, ";", base + i),
+                    ',' => self.push(Kind::Comma, ",", at(i)),
+                    ';' | '!' | '?' => self.push(Kind::Stop, ";", at(i)),
                     _ => {}
                 }
                 i += width;
@@ -149,16 +127,15 @@ impl Prose {
                 }
                 i += c.len_utf8();
             }
-            self.run(&chunk[start..i], start, &mut locate);
+            self.run(&chunk[start..i], start, at);
         }
     }
 
-    fn run(&mut self, run: &str, index: usize, locate: &mut impl FnMut(usize, &str) -> usize) {
+    fn run(&mut self, run: &str, index: usize, at: &dyn Fn(usize) -> usize) {
         let lower = run.to_ascii_lowercase();
         if matches!(lower.as_str(), "e.g." | "i.e." | "etc." | "vs." | "cf.") {
             let word = &run[..run.len() - 1];
-            let offset = locate(index, word);
-            self.push(Kind::Word, word, offset);
+            self.push(Kind::Word, word, at(index));
             return;
         }
         let trimmed_end = run.trim_end_matches(['.', ':']);
@@ -169,13 +146,13 @@ impl Prose {
         let link =
             word.contains("://") || lower.starts_with("www.") || word.contains(['@', '/', '\\']);
         if !word.is_empty() && !link {
-            let offset = locate(index + lead, word);
-            self.push(Kind::Word, word, offset);
+            self.push(Kind::Word, word, at(index + lead));
         }
+        let end = at(index + trimmed_end.len());
         if ending.contains('.') {
-            self.push(Kind::Stop, ".", 0);
+            self.push(Kind::Stop, ".", end);
         } else if ending.contains(':') {
-            self.push(Kind::Comma, ":", 0);
+            self.push(Kind::Comma, ":", end);
         }
     }
 }
@@ -220,24 +197,26 @@ pub(crate) fn text(source: &str, snippets: &[Snippet]) -> Prose {
             prose.brk();
         } else {
             prose.marker(content);
-            prose.text(content, offset, source);
+            prose.text(content, &|i| offset + i);
         }
         offset += line.len();
     }
     prose
 }
 
-/// Markdown: text and inline code outside code blocks; blocks end paragraphs.
-pub(crate) fn markdown(source: &str) -> Prose {
+/// Markdown: text and inline code outside code blocks; blocks end paragraphs. `snippets`
+/// are the document's examples: their lines are code, whatever the parser here makes of
+/// them (it reads tables, whose rows may run over a fence).
+pub(crate) fn markdown(source: &str, snippets: &[Snippet]) -> Prose {
     let mut prose = Prose::default();
     let mut in_code = 0usize;
     // Text arrives in pieces (escapes, entities split it): join consecutive pieces so a
-    // name like `snake\_case` stays one word.
-    let mut pending: Option<(String, usize)> = None;
-    let flush = |prose: &mut Prose, pending: &mut Option<(String, usize)>| {
-        if let Some((text, start)) = pending.take() {
-            prose.marker(&text);
-            prose.text(&text, start, source);
+    // name like `snake\_case` stays one word, and remember where each piece came from.
+    let mut pending: Option<Joined> = None;
+    let flush = |prose: &mut Prose, pending: &mut Option<Joined>| {
+        if let Some(joined) = pending.take() {
+            prose.marker(&joined.text);
+            prose.text(&joined.text, &|i| joined.offset(i));
         }
     };
     let parser = Parser::new_ext(
@@ -247,10 +226,9 @@ pub(crate) fn markdown(source: &str) -> Prose {
     for (event, range) in parser.into_offset_iter() {
         if let Event::Text(text) = &event {
             if in_code == 0 {
-                match pending.as_mut() {
-                    Some((joined, _)) => joined.push_str(text),
-                    None => pending = Some((text.to_string(), range.start)),
-                }
+                pending
+                    .get_or_insert_with(Joined::default)
+                    .push(text, range, source);
                 continue;
             }
         }
@@ -277,16 +255,56 @@ pub(crate) fn markdown(source: &str) -> Prose {
                 | TagEnd::BlockQuote(_),
             ) => prose.brk(),
             Event::Code(code) if in_code == 0 => {
+                // The code as written, where a line break inside it reads as a space.
                 let raw = source.get(range.clone()).unwrap_or("");
-                let offset = range.start + raw.find(code.as_ref()).unwrap_or(0);
-                prose.push(Kind::Code, code.trim(), offset);
+                let code = code.trim();
+                let first = code.split(' ').next().unwrap_or(code);
+                let inside = raw.len() - raw.trim_start_matches('`').len();
+                let at = raw.find(code).or_else(|| raw.find(first)).unwrap_or(inside);
+                prose.push(Kind::Code, code, range.start + at);
             }
             Event::Html(html) | Event::InlineHtml(html) => prose.marker(&html),
             _ => {}
         }
     }
     flush(&mut prose, &mut pending);
+    if !snippets.is_empty() {
+        let lines = LineIndex::new(source);
+        prose.tokens.retain(|t| {
+            let line = lines.line_of(t.offset);
+            !snippets
+                .iter()
+                .any(|s| s.line <= line && line <= s.end_line)
+        });
+    }
     prose
+}
+
+/// Consecutive text pieces of a Markdown paragraph, joined.
+#[derive(Default)]
+struct Joined {
+    text: String,
+    /// Where each piece starts in `text`, its source range, and whether the source is the
+    /// piece as written (an entity such as `&amp;` is not).
+    pieces: Vec<(usize, Range<usize>, bool)>,
+}
+
+impl Joined {
+    fn push(&mut self, piece: &str, range: Range<usize>, source: &str) {
+        let verbatim = source.get(range.clone()) == Some(piece);
+        self.pieces.push((self.text.len(), range, verbatim));
+        self.text.push_str(piece);
+    }
+
+    /// The document offset of byte `i` of the joined text.
+    fn offset(&self, i: usize) -> usize {
+        let k = self.pieces.partition_point(|(start, ..)| *start <= i);
+        match k.checked_sub(1).and_then(|k| self.pieces.get(k)) {
+            Some((start, range, true)) => (range.start + (i - start)).min(range.end),
+            Some((_, range, false)) => range.start,
+            None => 0,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -360,7 +378,7 @@ mod tests {
     fn markdown_code_spans_and_markers() {
         let source = "# Title\n\nUse `os.path` here.\n\n```python\nimport json\n```\n\n\
                       <!-- snipcheck: ignore-reference Foo, `Bar` -->\n\nThe snake\\_case word.\n";
-        let p = markdown(source);
+        let p = markdown(source, &[]);
         let code: Vec<&Token> = p.tokens.iter().filter(|t| t.kind == Kind::Code).collect();
         assert_eq!(code.len(), 1);
         assert_eq!(&source[code[0].offset..][..7], "os.path");
@@ -384,7 +402,7 @@ mod tests {
             "",
         ] {
             let _ = text(s, &[]);
-            let _ = markdown(s);
+            let _ = markdown(s, &[]);
         }
     }
 }

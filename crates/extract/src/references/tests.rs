@@ -104,6 +104,46 @@ fn sentence_claims() {
     );
 }
 
+/// A paragraph ending without a full stop (a heading) ends its sentence: the first word of
+/// the next paragraph starts a sentence too, and was once skipped.
+#[test]
+fn claims_right_after_a_heading() {
+    let text = "Missing values\n\nscikit-learn provides a SimpleImputer class.\n";
+    let want = ["3:25 SimpleImputer path=- libs=sklearn Class explicit"];
+    assert_eq!(summary(&refs_in(text, Format::Text)), want);
+    let text = "# Missing values\n\nscikit-learn provides a SimpleImputer class.\n";
+    assert_eq!(summary(&refs_in(text, Format::Markdown)), want);
+}
+
+/// Where a Markdown reference is: at its name even after escapes and entities (a search
+/// for the name once ran past it, to the end of the line), inside a code span that starts
+/// on the line before, and never on an example's lines (which the prose reader, reading
+/// tables, may take for table rows).
+#[test]
+fn markdown_references_are_placed_at_their_name() {
+    let places = |text: &str| -> Vec<(u32, u32, String)> {
+        refs_in(text, Format::Markdown)
+            .into_iter()
+            .map(|r| (r.line, r.column, r.text))
+            .collect()
+    };
+    assert_eq!(
+        places("Use mean_squared_error\\_ &amp; scikit-learn provides a SimpleImputer class.\n"),
+        [
+            (1, 5, "mean_squared_error_".into()),
+            (1, 56, "SimpleImputer".into())
+        ]
+    );
+    assert_eq!(places("\\_\\_\\`# A__\n"), [(1, 9, "A__".into())]);
+    assert_eq!(
+        places("Call ````\nprint(x)```` now.\n"),
+        [(2, 1, "print(x)".into())]
+    );
+    let table = "# \n| a | b |\n|---|---|\nx = 1---\ntitle: x\n---\n```python\n`````````---\n\
+                 title: x\n---\nsnake\\_case";
+    assert_eq!(places(table), []);
+}
+
 #[test]
 fn what_is_not_a_reference() {
     let text = "Python 3.11 replaced 2.0 in the e.g. release; see data.csv and \
