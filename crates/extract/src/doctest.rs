@@ -103,12 +103,12 @@ pub(crate) fn scan_python(text: &str, path: &str) -> Vec<Item> {
             line: doc.lines[first],
             end_line: doc.lines[last],
             code: dedent(&lines[first..=last]),
-            meta: Meta {
+            meta: Box::new(Meta {
                 kind: SnippetKind::Doctest,
                 module: Some(path.to_string()),
                 object: Some(doc.owner),
                 ..Meta::default()
-            },
+            }),
         });
     }
     items

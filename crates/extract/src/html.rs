@@ -307,10 +307,10 @@ impl State {
             end_line,
             code,
             // Where each line is, for the `#>` comments read later.
-            meta: Meta {
+            meta: Box::new(Meta {
                 lines: pre.lines[first..=last].to_vec(),
                 ..Meta::default()
-            },
+            }),
         };
         match pre.lang {
             Some(Lang::Output) => {
@@ -329,7 +329,7 @@ impl State {
                 line,
                 end_line,
                 code,
-                meta: doctest::session_meta(),
+                meta: Box::new(doctest::session_meta()),
             }),
             Some(Lang::Console) => None,
             Some(Lang::Python) => Some(example(code)),

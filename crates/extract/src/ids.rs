@@ -33,7 +33,7 @@ pub(crate) enum Item {
         line: u32,
         end_line: u32,
         code: String,
-        meta: Meta,
+        meta: Box<Meta>,
     },
 }
 
@@ -63,7 +63,7 @@ impl Item {
             line,
             end_line,
             code,
-            meta: Meta::default(),
+            meta: Box::default(),
         }
     }
 }
@@ -80,7 +80,7 @@ impl Item {
                     end_line,
                     code,
                     meta,
-                } => Some((line, end_line, code, meta)),
+                } => Some((line, end_line, code, *meta)),
                 Item::Heading(_) => None,
             })
             .collect()

@@ -208,7 +208,7 @@ impl Block {
             line,
             end_line,
             code,
-            meta,
+            meta: Box::new(meta),
         })
     }
 }

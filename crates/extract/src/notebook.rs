@@ -218,7 +218,7 @@ fn code_cell(source: &Source, cell: u32, metadata: &serde_json::Value) -> Option
         line: line_of(first),
         end_line: line_of(last),
         code,
-        meta,
+        meta: Box::new(meta),
     })
 }
 

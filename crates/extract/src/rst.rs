@@ -349,7 +349,7 @@ impl Scanner<'_> {
             line: line_number(first),
             end_line: line_number(last),
             code,
-            meta,
+            meta: Box::new(meta),
         });
     }
 

@@ -44,7 +44,7 @@ pub(crate) fn scan(text: &str) -> Vec<Item> {
                 line: to_u32(p.first + 1),
                 end_line: to_u32(p.last + 1),
                 code: dedent(para_lines(&p), base),
-                meta: doctest::session_meta(),
+                meta: Box::new(doctest::session_meta()),
             });
             i += 1;
             continue;
