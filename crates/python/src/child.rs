@@ -8,7 +8,7 @@ use std::os::fd::RawFd;
 use std::time::Instant;
 
 use pyo3::prelude::*;
-use snipcheck_record::{Category, ExampleCounts, Outcome, SnippetError};
+use snipcheck_record::{Category, ExampleCounts, Missing, Outcome, SnippetError, Verdict};
 
 use crate::protocol::{ChildMessage, Job};
 use crate::sandbox::{self, Folders, SandboxOptions};
@@ -106,10 +106,11 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
             .and_then(|json| setup.runner.bind(py).call_method1("run_snippet", (json,)))
             .and_then(|v| v.extract::<String>());
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (mut outcome, leftover_threads) = match verdict {
+        let (mut verdict, leftover_threads) = match verdict {
             Ok(json) => parse_verdict(&json, duration_ms),
-            Err(err) => (internal_error(err.to_string(), duration_ms), 0),
+            Err(err) => (internal_error(err.to_string(), duration_ms).into(), 0),
         };
+        let outcome = &mut verdict.outcome;
         end_output(&setup);
         let leftover_processes = stop_leftover_processes();
         if leftover_processes > 0 {
@@ -128,7 +129,7 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
             &mut setup.report,
             &ChildMessage::Finished {
                 index,
-                outcome: Box::new(outcome),
+                verdict: Box::new(verdict),
             },
         );
         if leftover_threads > 0 {
@@ -267,21 +268,26 @@ struct RunnerVerdict {
     #[serde(default)]
     suggestions: Vec<String>,
     #[serde(default)]
+    missing: Option<Missing>,
+    #[serde(default)]
     leftover_threads: usize,
     #[serde(default)]
     examples: Option<ExampleCounts>,
 }
 
-fn parse_verdict(json: &str, duration_ms: f64) -> (Outcome, usize) {
+fn parse_verdict(json: &str, duration_ms: f64) -> (Verdict, usize) {
     match serde_json::from_str::<RunnerVerdict>(json) {
         Ok(verdict) => (
-            Outcome {
-                status: verdict.category.status(),
-                category: verdict.category,
-                error: verdict.error,
-                suggestions: verdict.suggestions,
-                examples: verdict.examples,
-                ..Outcome::clean(Category::Passed, duration_ms)
+            Verdict {
+                outcome: Outcome {
+                    status: verdict.category.status(),
+                    category: verdict.category,
+                    error: verdict.error,
+                    suggestions: verdict.suggestions,
+                    examples: verdict.examples,
+                    ..Outcome::clean(Category::Passed, duration_ms)
+                },
+                missing: verdict.missing,
             },
             verdict.leftover_threads,
         ),
@@ -289,7 +295,8 @@ fn parse_verdict(json: &str, duration_ms: f64) -> (Outcome, usize) {
             internal_error(
                 format!("unreadable verdict from the runner: {err}"),
                 duration_ms,
-            ),
+            )
+            .into(),
             0,
         ),
     }

@@ -15,7 +15,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, SnippetError};
+use snipcheck_record::{
+    Category, Outcome, PythonInfo, SandboxReport, Snippet, SnippetError, Verdict,
+};
 
 use crate::protocol::{Isolation, Job, WorkerArguments, WorkerMessage};
 use crate::sandbox::SandboxOptions;
@@ -72,7 +74,7 @@ pub enum Progress<'a> {
 pub struct PoolResult {
     pub python: Option<PythonInfo>,
     pub sandbox: Option<SandboxReport>,
-    pub outcomes: Vec<Vec<Outcome>>,
+    pub outcomes: Vec<Vec<Verdict>>,
     /// True when Ctrl-C stopped the run: snippets without a verdict are marked skipped.
     pub interrupted: bool,
 }
@@ -119,7 +121,7 @@ pub fn run(
     jobs: Vec<DocumentJob>,
     mut on_progress: impl FnMut(Progress<'_>),
 ) -> Result<PoolResult> {
-    let mut outcomes: Vec<Vec<Option<Outcome>>> =
+    let mut outcomes: Vec<Vec<Option<Verdict>>> =
         jobs.iter().map(|j| vec![None; j.snippets.len()]).collect();
     let parts = split_into_parts(&jobs, options.isolate);
     // One working folder per part, kept until the run ends: a part resumed in a new worker
@@ -209,20 +211,19 @@ pub fn run(
                 WorkerMessage::Finished {
                     job: part,
                     index,
-                    outcome,
+                    mut verdict,
                 } => {
                     let (job, index) = parts[part].origin(index);
                     // Judged here, where every ending arrives (a dead worker's too).
                     let snippet = &jobs[job].snippets[index];
-                    let outcome = match &snippet.xfail {
-                        Some(expectation) => expectation.judge(outcome),
-                        None => outcome,
-                    };
+                    if let Some(expectation) = &snippet.xfail {
+                        verdict.outcome = expectation.judge(verdict.outcome);
+                    }
                     on_progress(Progress::Verdict {
                         snippet: &jobs[job].snippets[index],
-                        outcome: &outcome,
+                        outcome: &verdict.outcome,
                     });
-                    outcomes[job][index] = Some(outcome);
+                    outcomes[job][index] = Some(verdict);
                 }
                 WorkerMessage::Slow {
                     job: part,
@@ -253,9 +254,9 @@ pub fn run(
                 .map(|o| {
                     o.unwrap_or_else(|| {
                         if interrupted {
-                            not_run("no verdict: the run was interrupted first")
+                            not_run("no verdict: the run was interrupted first").into()
                         } else {
-                            lost("no verdict was reported")
+                            lost("no verdict was reported").into()
                         }
                     })
                 })
@@ -409,9 +410,10 @@ fn feed_worker(
                     let _ = events.send(Event::Worker(Box::new(WorkerMessage::Finished {
                         job: job.job,
                         index: running,
-                        outcome: lost(&format!(
+                        verdict: lost(&format!(
                             "the worker process running the snippet died ({how})"
-                        )),
+                        ))
+                        .into(),
                     })));
                     job.start = running + 1;
                 } else {

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use snipcheck_record::{Outcome, PythonInfo, SandboxReport, Snippet};
+use snipcheck_record::{PythonInfo, SandboxReport, Snippet, Verdict};
 
 /// How a worker process is started: `PROGRAM __worker --python-env DIR [--sandbox JSON]
 /// [--warmup a,b]`. The pool writes this command line and the worker reads it back.
@@ -144,7 +144,7 @@ pub enum WorkerMessage {
     Finished {
         job: usize,
         index: usize,
-        outcome: Outcome,
+        verdict: Verdict,
     },
     /// A snippet has been running for a while (not yet at its limit).
     Slow {
@@ -163,7 +163,7 @@ pub enum WorkerMessage {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum ChildMessage {
     Started { index: usize },
-    Finished { index: usize, outcome: Box<Outcome> },
+    Finished { index: usize, verdict: Box<Verdict> },
 }
 
 #[cfg(test)]

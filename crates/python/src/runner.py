@@ -348,6 +348,9 @@ def _classify(error, filename, frames=None):
     # imported when it failed: the package is installed but broken (or misses a dependency).
     while_importing = any(f.name == "<module>" for f in below_snippet)
     suggestions = []
+    # What was missing, as the exception names it: the Rust side makes its suggestions
+    # from these fields and never reads the message.
+    missing = None
 
     if while_importing and not raised_in_snippet:
         category = "dependency-error"
@@ -358,16 +361,21 @@ def _classify(error, filename, frames=None):
         else:
             category = "missing-name"
             suggestions = _similar_submodules(error.name or "")
+            parent, _, leaf = (error.name or "").rpartition(".")
+            if parent:
+                missing = {"kind": "name", "module": parent, "name": leaf, "submodule": True}
     elif isinstance(error, ImportError) and raised_in_snippet:
         category = "missing-name"
         match = _CANNOT_IMPORT.search(str(error))
         if match:
-            missing, module_name = match.group(1), match.group(2)
-            suggestions = _similar_names(module_name, missing)
-            # `os.path` is `posixpath` underneath: suggest in the words the snippet used.
-            written = _module_written_at(_source_of(filename), line, missing)
+            name, module_name = match.group(1), match.group(2)
+            suggestions = _similar_names(module_name, name)
+            missing = {"kind": "name", "module": module_name, "name": name}
+            # `os.path` is `posixpath` underneath: suggestions are written the way the
+            # snippet wrote the module (on the Rust side, for this runner's and the index's).
+            written = _module_written_at(_source_of(filename), line, name)
             if written and written != module_name:
-                suggestions = [written + s[len(module_name) :] for s in suggestions]
+                missing["written"] = written
     elif (
         isinstance(error, AttributeError)
         and raised_in_snippet
@@ -375,8 +383,12 @@ def _classify(error, filename, frames=None):
     ):
         category = "missing-name"
         suggestions = _similar_names(error.obj.__name__, error.name or "")
+        if error.name:
+            missing = {"kind": "name", "module": error.obj.__name__, "name": error.name}
     elif isinstance(error, NameError) and not isinstance(error, UnboundLocalError):
         category = "undefined-name" if raised_in_snippet else "exception"
+        if raised_in_snippet and getattr(error, "name", None):
+            missing = {"kind": "undefined", "name": error.name}
     else:
         category = "exception"
 
@@ -384,7 +396,9 @@ def _classify(error, filename, frames=None):
     traceback_text = "Traceback (most recent call last):\n" + "".join(
         traceback.format_list(shown)
     ) + "".join(traceback.format_exception_only(type(error), error))
-    return verdict(category, error, line, traceback_text=traceback_text, suggestions=suggestions)
+    return verdict(
+        category, error, line, traceback_text=traceback_text, suggestions=suggestions, missing=missing
+    )
 
 
 def _source_of(filename):
@@ -410,8 +424,11 @@ def _module_written_at(source, line, name):
     return None
 
 
-def verdict(category, error=None, line=None, message=None, traceback_text=None, suggestions=()):
-    """A verdict as the Rust side reads it; without `error` a clean one."""
+def verdict(
+    category, error=None, line=None, message=None, traceback_text=None, suggestions=(), missing=None
+):
+    """A verdict as the Rust side reads it; without `error` a clean one. `missing` names
+    what a `missing-name` or `undefined-name` failure lacked (see `Missing` in Rust)."""
     if error is None:
         return {"category": category, "error": None, "suggestions": []}
     kind = type(error)
@@ -425,6 +442,7 @@ def verdict(category, error=None, line=None, message=None, traceback_text=None, 
             "traceback": traceback_text,
         },
         "suggestions": list(suggestions),
+        "missing": missing,
     }
 
 

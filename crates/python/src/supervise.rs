@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
-use snipcheck_record::{Category, Outcome, SnippetError};
+use snipcheck_record::{Category, Outcome, SnippetError, Verdict};
 
 use crate::capture::{pipe, OutputPipe};
 use crate::child::{self, ChildSetup};
@@ -75,7 +75,8 @@ pub fn run_job(ctx: &mut JobContext<'_>) -> Result<()> {
                     "ChildLost",
                     "the process running the snippet ended before reporting".into(),
                     0.0,
-                ),
+                )
+                .into(),
             )?;
             next + 1
         };
@@ -231,7 +232,7 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
                     limit = Duration::from_secs_f64(limit_s(index).max(0.001));
                     noticed = false;
                 }
-                Ok(ChildMessage::Finished { index, mut outcome }) => {
+                Ok(ChildMessage::Finished { index, mut verdict }) => {
                     running = None;
                     next = index + 1;
                     // The child wrote the snippet's output and separator before this report,
@@ -239,9 +240,9 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
                     // be missing here and charged to the next snippet.
                     child.stdout.drain();
                     child.stderr.drain();
-                    outcome.stdout = child.stdout.take_finished();
-                    outcome.stderr = child.stderr.take_finished();
-                    report(ctx, index, *outcome)?;
+                    verdict.outcome.stdout = child.stdout.take_finished();
+                    verdict.outcome.stderr = child.stderr.take_finished();
+                    report(ctx, index, *verdict)?;
                     if let Some(go_on) = &child.go_on {
                         // The verdict is in the main process's pipe: the next may start. A
                         // child that is gone cannot read it; its end is seen by the pidfd.
@@ -259,7 +260,7 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
                 let mut outcome = death_outcome(status, started.elapsed());
                 outcome.stdout = child.stdout.take_current();
                 outcome.stderr = child.stderr.take_current();
-                report(ctx, index, outcome)?;
+                report(ctx, index, outcome.into())?;
                 return Ok(index + 1);
             }
             return Ok(next);
@@ -283,7 +284,7 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
             );
             outcome.stdout = child.stdout.take_current();
             outcome.stderr = child.stderr.take_current();
-            report(ctx, index, outcome)?;
+            report(ctx, index, outcome.into())?;
             return Ok(index + 1);
         }
         if !noticed && elapsed >= SLOW_NOTICE {
@@ -412,13 +413,13 @@ fn failed(category: Category, kind: &str, message: String, duration_ms: f64) -> 
     )
 }
 
-fn report(ctx: &mut JobContext<'_>, index: usize, outcome: Outcome) -> Result<()> {
+fn report(ctx: &mut JobContext<'_>, index: usize, verdict: Verdict) -> Result<()> {
     send(
         ctx.protocol,
         &WorkerMessage::Finished {
             job: ctx.job.job,
             index,
-            outcome,
+            verdict,
         },
     )
 }
