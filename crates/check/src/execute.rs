@@ -7,7 +7,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use snipcheck_cache::ResultCache;
-use snipcheck_python::resolve::{Answer, Query, ResolveOptions};
+use snipcheck_python::protocol::{Answer, Query};
+use snipcheck_python::resolve::ResolveOptions;
 use snipcheck_python::{venv, DocumentJob, Fixture, PoolOptions, PoolResult, Progress, PythonEnv};
 use snipcheck_record::{Category, Checked, Outcome, PythonInfo, SandboxReport, Snippet, Verdict};
 

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use snipcheck_extract::{Document, ReferenceCandidate};
-use snipcheck_python::resolve::{self, Answer, Query, ResolveOptions};
+use snipcheck_python::protocol::{Answer, Query};
+use snipcheck_python::resolve::{self, ResolveOptions};
 use snipcheck_record::{Reference, ReferenceStatus, Severity, Snippet};
 
 use crate::config::ReferencesConfig;

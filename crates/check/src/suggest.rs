@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use snipcheck_extract::{defined_names, Format};
-use snipcheck_python::resolve::{Answer, Query};
+use snipcheck_python::protocol::{Answer, Query};
 use snipcheck_python::Fixture;
 use snipcheck_record::{Category, Checked, Missing, ReferenceKind, Status};
 

@@ -13,6 +13,7 @@ mod interpreter;
 mod lines;
 mod pid_namespace;
 pub mod pool;
+mod process;
 pub mod protocol;
 pub mod resolve;
 pub mod sandbox;

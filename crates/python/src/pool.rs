@@ -6,7 +6,7 @@
 //! Ctrl-C stops the workers and keeps every verdict already received.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,11 +15,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use snipcheck_record::{
-    Category, Outcome, PythonInfo, SandboxReport, Snippet, SnippetError, Verdict,
-};
+use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, Verdict};
 
-use crate::protocol::{Isolation, Job, WorkerArguments, WorkerMessage};
+use crate::protocol::{self, time_limit, Isolation, Job, WorkerArguments, WorkerMessage};
 use crate::sandbox::SandboxOptions;
 use crate::venv::PythonEnv;
 
@@ -254,9 +252,15 @@ pub fn run(
                 .map(|o| {
                     o.unwrap_or_else(|| {
                         if interrupted {
-                            not_run("no verdict: the run was interrupted first").into()
+                            protocol::failure(
+                                Category::Skipped,
+                                "Interrupted",
+                                "no verdict: the run was interrupted first".into(),
+                                0.0,
+                            )
+                            .into()
                         } else {
-                            lost("no verdict was reported").into()
+                            lost("no verdict was reported".into()).into()
                         }
                     })
                 })
@@ -410,7 +414,7 @@ fn feed_worker(
                     let _ = events.send(Event::Worker(Box::new(WorkerMessage::Finished {
                         job: job.job,
                         index: running,
-                        verdict: lost(&format!(
+                        verdict: lost(format!(
                             "the worker process running the snippet died ({how})"
                         ))
                         .into(),
@@ -571,11 +575,7 @@ impl Worker {
 
     /// Sends one request line; an error means the worker is gone.
     pub(crate) fn send(&mut self, request: &impl serde::Serialize) -> Result<()> {
-        let mut line = serde_json::to_vec(request)?;
-        line.push(b'\n');
-        self.stdin.write_all(&line)?;
-        self.stdin.flush()?;
-        Ok(())
+        crate::process::send(&mut self.stdin, request)
     }
 
     fn run(&mut self, job: &Job, events: &mpsc::Sender<Event>) -> Result<JobEnd> {
@@ -616,7 +616,7 @@ impl Worker {
             Ok(status) => match status.signal() {
                 Some(signal) => format!(
                     "killed by signal {signal}, {}",
-                    crate::supervise::signal_name(signal)
+                    crate::process::signal_name(signal)
                 ),
                 None => status.to_string(),
             },
@@ -685,34 +685,9 @@ fn matches_pattern(pattern: &str, name: &str) -> bool {
     }
 }
 
-fn lost(message: &str) -> Outcome {
-    Outcome::failed(
-        Category::Crashed,
-        SnippetError {
-            kind: "Lost".into(),
-            message: message.into(),
-            line: None,
-            traceback: None,
-        },
-        0.0,
-    )
-}
-
-/// A snippet's time limit: its own (a `timeout` marker), else the job's.
-pub(crate) fn time_limit(snippet: &Snippet, default_s: f64) -> f64 {
-    snippet.timeout.unwrap_or(default_s)
-}
-
-fn not_run(message: &str) -> Outcome {
-    Outcome {
-        error: Some(SnippetError {
-            kind: "Interrupted".into(),
-            message: message.into(),
-            line: None,
-            traceback: None,
-        }),
-        ..Outcome::clean(Category::Skipped, 0.0)
-    }
+/// A snippet whose verdict was lost with its worker.
+fn lost(message: String) -> Outcome {
+    protocol::failure(Category::Crashed, "Lost", message, 0.0)
 }
 
 #[cfg(test)]

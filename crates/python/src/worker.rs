@@ -14,9 +14,10 @@ use snipcheck_record::PythonInfo;
 
 use crate::interpreter;
 use crate::pid_namespace::PidNamespace;
+use crate::process::send;
 use crate::protocol::{Request, WorkerArguments, WorkerMessage};
 use crate::sandbox::{self, Folders, SandboxOptions};
-use crate::supervise::{self, send, JobContext};
+use crate::supervise::{self, JobContext};
 use crate::venv::PythonEnv;
 
 /// Serves as a worker when the program was started as one (by the pool), returning the
