@@ -10,21 +10,19 @@
 mod definitions;
 mod discover;
 mod doctest;
-mod html;
+mod formats;
 mod ids;
 mod load;
-mod markdown;
 mod markers;
-mod notebook;
 mod output;
 mod pylike;
 mod references;
-mod rst;
-mod text;
 
 use std::path::Path;
 
 use snipcheck_record::{Diagnostic, Snippet};
+
+use formats::{html, markdown, notebook, rst, text};
 
 pub use definitions::defined_names;
 pub use discover::discover;
