@@ -16,6 +16,7 @@ mod load;
 mod markers;
 mod output;
 mod pylike;
+pub mod python_text;
 mod references;
 
 use std::path::Path;
