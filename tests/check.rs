@@ -119,3 +119,92 @@ fn output_to_a_device_writes_through_it_instead_of_replacing_it() {
     let null = std::fs::metadata("/dev/null").unwrap();
     assert!(!null.is_file(), "/dev/null must still be a device");
 }
+
+/// What a run decided about each snippet, without the timings that vary between runs.
+fn verdicts(record: &serde_json::Value) -> Vec<serde_json::Value> {
+    record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            serde_json::json!([
+                s["path"],
+                s["id"],
+                s["status"],
+                s["category"],
+                s["suggestions"]
+            ])
+        })
+        .collect()
+}
+
+#[test]
+fn the_number_of_workers_does_not_change_a_verdict() {
+    let config = "fixtures/check/snipcheck.yaml";
+    let one = check_json(&["check", "--config", config, "--jobs", "1"], 1);
+    let three = check_json(&["check", "--config", config, "--jobs", "3"], 1);
+    assert!(verdicts(&one).len() > 3, "{one}");
+    assert_eq!(verdicts(&one), verdicts(&three));
+    assert_eq!(one["summary"], three["summary"]);
+}
+
+#[test]
+fn watch_checks_again_when_a_document_changes() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let guide = dir.path().join("guide.md");
+    std::fs::write(&guide, "```python\nassert 1 + 1 == 2\n```\n").unwrap();
+    let mut child = crate::support::command_in(dir.path(), &["watch", "guide.md"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Lines of both streams, as they come, tagged with their stream.
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out_lines = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = out_lines.send(("out", line));
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(("err", line));
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen: Vec<(&str, String)> = Vec::new();
+    // Waits until `count` lines of `stream` contain `text` (the two streams interleave in
+    // any order).
+    let mut wait_for = |stream: &str, text: &str, count: usize| {
+        let matching = |seen: &[(&str, String)]| {
+            seen.iter()
+                .filter(|(s, l)| *s == stream && l.contains(text))
+                .count()
+        };
+        while matching(&seen) < count {
+            assert!(
+                Instant::now() < deadline,
+                "no {stream} line with `{text}`; seen: {seen:#?}"
+            );
+            match received.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => seen.push(line),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(_) => panic!("snipcheck watch ended; seen: {seen:#?}"),
+            }
+        }
+    };
+    wait_for("out", "1 passed, 0 failed", 1);
+    wait_for("err", "watching for changes", 1);
+    std::fs::write(&guide, "```python\nassert 1 + 1 == 3\n```\n").unwrap();
+    wait_for("err", "a file changed; checking again", 1);
+    wait_for("out", "0 passed, 1 failed", 1);
+    wait_for("err", "watching for changes", 2);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

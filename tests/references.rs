@@ -85,6 +85,9 @@ fn the_symbol_index_is_built_once_per_environment() {
             // The environment comes from the shared cache; only the index is new here.
             .args(["--python-env", &shared_env()])
             .env("SNIPCHECK_CACHE_DIR", cache.path())
+            // Without the result cache: it would answer the second run, and the index
+            // would never be consulted.
+            .env("SNIPCHECK_NO_CACHE", "1")
             .output()
             .unwrap();
         record(&output)

@@ -11,10 +11,11 @@ use snipcheck_check::{CheckOptions, Shard};
     name = "snipcheck",
     version,
     about = "Verifies the Python examples in documentation",
-    long_about = "Extracts every Python example from documents (plain text, Markdown), runs each \
-                  under an embedded CPython in a fresh namespace, and reports which work and why \
-                  the others fail, at the document line.",
-    after_help = "Exit codes: 0 all passed, 1 some snippet failed, 2 usage, config or input error."
+    long_about = "Extracts every Python example from documents (Markdown, plain text, reST, HTML, \
+                  notebooks, Python docstrings), runs each under an embedded CPython in a fresh \
+                  namespace, and reports which work and why the others fail, at the document line.",
+    after_help = "Exit codes: 0 all passed, 1 some snippet failed or a claim is wrong, 2 usage, \
+                  config or input error, 130 interrupted (what finished is still reported)."
 )]
 pub struct Cli {
     #[command(subcommand)]

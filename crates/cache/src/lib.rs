@@ -1,74 +1,57 @@
-//! Remembers verdicts by everything that determines them (the snippet's code, its document,
-//! its fixtures and markers, the environment, the run's settings), so a re-run over
-//! unchanged documents needs no interpreter at all.
+//! Remembers verdicts by everything that determines them, so a re-run over unchanged
+//! documents needs no interpreter at all. A snippet's key hashes:
 //!
-//! The snippet's line is deliberately not part of the key: editing the prose above a
-//! snippet moves it without changing its verdict. Lines are stored relative to the snippet
-//! and moved back on the way out.
+//! - the snippet as extracted, except where it stands (its id, lines and section): its
+//!   document, code, kind and markers, and any field it gains later;
+//! - the name and code of each fixture it runs with, in order;
+//! - for a docstring's examples, the whole source of their module (doctest runs them against
+//!   it, and decides from it whether they run);
+//! - the Python environment's fingerprint and the run's settings (given at [`ResultCache::open`]).
+//!
+//! Editing the prose above a snippet moves it without changing its verdict: lines are
+//! stored relative to the snippet and moved back on the way out. Other answers (the
+//! resolution of a name in the prose) are kept by their question and the environment.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use snipcheck_record::{Category, Outcome, Snippet};
+use snipcheck_record::{Category, Outcome, Snippet, Verdict};
 
 /// Bumped when what is stored, or what goes into a key, changes.
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 
-/// Everything besides the code that can change a snippet's verdict.
-pub struct KeyParts<'a> {
-    pub snippet: &'a Snippet,
-    /// Fixture names with their source, in the order they run.
-    pub fixtures: &'a [(String, String)],
-    /// The snippet's markers, in any stable text form.
-    pub markers: &'a str,
-    /// The Python environment's fingerprint.
-    pub environment: &'a str,
-    /// Run settings that change verdicts: time limit, sandbox, isolation.
-    pub settings: &'a str,
-}
+/// The fields of a snippet that say where it stands, not what it is.
+const POSITION: [&str; 4] = ["id", "line", "end_line", "section"];
 
-/// The cache key of a snippet.
-pub fn key(parts: &KeyParts<'_>) -> String {
-    let mut hasher = Sha256::new();
-    let mut field = |bytes: &[u8]| {
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(bytes);
-    };
-    field(&CACHE_VERSION.to_le_bytes());
-    field(env!("CARGO_PKG_VERSION").as_bytes());
-    field(parts.snippet.path.as_bytes());
-    field(parts.snippet.code.as_bytes());
-    for (name, source) in parts.fixtures {
-        field(name.as_bytes());
-        field(source.as_bytes());
+/// Hashes length-prefixed fields, so no two different field lists hash alike.
+struct Hasher(Sha256);
+
+impl Hasher {
+    fn new() -> Self {
+        let mut hasher = Hasher(Sha256::new());
+        hasher.field(&CACHE_VERSION.to_le_bytes());
+        hasher.field(env!("CARGO_PKG_VERSION").as_bytes());
+        hasher
     }
-    field(parts.markers.as_bytes());
-    field(parts.environment.as_bytes());
-    field(parts.settings.as_bytes());
-    short_hex(hasher)
-}
 
-/// The first 16 bytes of a digest, in hex: plenty to tell cache entries apart.
-fn short_hex(hasher: Sha256) -> String {
-    hasher
-        .finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+    fn field(&mut self, bytes: &[u8]) {
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
 
-/// The key of any other answer: what was asked (as JSON) in which environment.
-pub fn value_key(question: &serde_json::Value, environment: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(CACHE_VERSION.to_le_bytes());
-    hasher.update(environment.as_bytes());
-    hasher.update([0]);
-    hasher.update(question.to_string().as_bytes());
-    short_hex(hasher)
+    /// The first 16 bytes of the digest, in hex: plenty to tell cache entries apart.
+    fn finish(self) -> String {
+        self.0
+            .finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 /// A verdict stored with its lines relative to the snippet's first line.
@@ -76,7 +59,7 @@ pub fn value_key(question: &serde_json::Value, environment: &str) -> String {
 struct Entry {
     /// The snippet's first line when it ran.
     line: u32,
-    outcome: Outcome,
+    verdict: Verdict,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -93,12 +76,16 @@ pub struct ResultCache {
     path: PathBuf,
     stored: Stored,
     changed: bool,
+    environment: String,
+    settings: String,
 }
 
 impl ResultCache {
-    /// Opens the cache; an unreadable or outdated file is treated as empty (it is only a
-    /// cache: the worst outcome is running the snippets again).
-    pub fn open(dir: &Path) -> ResultCache {
+    /// Opens the cache for a run in `environment` (its fingerprint) with `settings` (the
+    /// run settings that change verdicts: time limit, sandbox, isolation, in any stable
+    /// text form). An unreadable or outdated file is treated as empty (it is only a cache:
+    /// the worst outcome is running the snippets again).
+    pub fn open(dir: &Path, environment: &str, settings: &str) -> ResultCache {
         let path = dir.join("results.json");
         let stored = std::fs::read(&path)
             .ok()
@@ -109,46 +96,101 @@ impl ResultCache {
             path,
             stored,
             changed: false,
+            environment: environment.to_string(),
+            settings: settings.to_string(),
         }
     }
 
-    /// The verdict remembered for `key`, moved to the snippet's current line.
-    pub fn get(&self, key: &str, snippet: &Snippet) -> Option<Outcome> {
-        let entry = self.stored.entries.get(key)?;
-        Some(move_lines(
-            entry.outcome.clone(),
-            &snippet.path,
-            i64::from(snippet.line) - i64::from(entry.line),
-        ))
+    /// The key of a snippet that runs after `fixtures` (name and code each), as the
+    /// module's documentation lists it.
+    fn snippet_key(&self, snippet: &Snippet, fixtures: &[(String, String)]) -> String {
+        let mut described = serde_json::to_value(snippet).unwrap_or_default();
+        if let Some(fields) = described.as_object_mut() {
+            for moving in POSITION {
+                fields.remove(moving);
+            }
+        }
+        let mut hasher = Hasher::new();
+        hasher.field(described.to_string().as_bytes());
+        if let Some(module) = &snippet.module {
+            // Editing the code beside a docstring must run its examples again.
+            hasher.field(&std::fs::read(module).unwrap_or_default());
+        }
+        for (name, code) in fixtures {
+            hasher.field(name.as_bytes());
+            hasher.field(code.as_bytes());
+        }
+        hasher.field(self.environment.as_bytes());
+        hasher.field(self.settings.as_bytes());
+        hasher.finish()
+    }
+
+    /// The key of another answer: the question (as JSON) in this environment.
+    fn answer_key(&self, question: &impl Serialize) -> String {
+        let mut hasher = Hasher::new();
+        hasher.field(b"answer");
+        hasher.field(self.environment.as_bytes());
+        hasher.field(
+            serde_json::to_string(question)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        hasher.finish()
+    }
+
+    /// The verdict remembered for `snippet` after `fixtures`, moved to its current line.
+    pub fn verdict(&self, snippet: &Snippet, fixtures: &[(String, String)]) -> Option<Verdict> {
+        let entry = self
+            .stored
+            .entries
+            .get(&self.snippet_key(snippet, fixtures))?;
+        Some(Verdict {
+            outcome: move_lines(
+                entry.verdict.outcome.clone(),
+                &snippet.path,
+                i64::from(snippet.line) - i64::from(entry.line),
+            ),
+            missing: entry.verdict.missing.clone(),
+        })
     }
 
     /// Remembers a verdict, unless it may not hold next time (a timeout or a crash depends
     /// on the machine's load as much as on the snippet).
-    pub fn put(&mut self, key: String, snippet: &Snippet, outcome: &Outcome) {
+    pub fn remember(
+        &mut self,
+        snippet: &Snippet,
+        fixtures: &[(String, String)],
+        verdict: &Verdict,
+    ) {
         if matches!(
-            outcome.category,
+            verdict.outcome.category,
             Category::Timeout | Category::Crashed | Category::Skipped
         ) {
             return;
         }
+        let key = self.snippet_key(snippet, fixtures);
         self.stored.entries.insert(
             key,
             Entry {
                 line: snippet.line,
-                outcome: outcome.clone(),
+                verdict: verdict.clone(),
             },
         );
         self.changed = true;
     }
 
-    /// Another remembered answer, by a key the caller built with [`value_key`].
-    pub fn get_value(&self, key: &str) -> Option<&serde_json::Value> {
-        self.stored.values.get(key)
+    /// The answer remembered for `question`; `None` also when it no longer reads as `T`.
+    pub fn answer<T: DeserializeOwned>(&self, question: &impl Serialize) -> Option<T> {
+        let value = self.stored.values.get(&self.answer_key(question))?;
+        serde_json::from_value(value.clone()).ok()
     }
 
-    pub fn put_value(&mut self, key: String, value: serde_json::Value) {
-        self.stored.values.insert(key, value);
-        self.changed = true;
+    pub fn remember_answer(&mut self, question: &impl Serialize, answer: &impl Serialize) {
+        if let Ok(value) = serde_json::to_value(answer) {
+            let key = self.answer_key(question);
+            self.stored.values.insert(key, value);
+            self.changed = true;
+        }
     }
 
     /// Writes the cache atomically, if anything was added.
@@ -218,14 +260,8 @@ mod tests {
         }
     }
 
-    fn parts<'a>(snippet: &'a Snippet, environment: &'a str) -> KeyParts<'a> {
-        KeyParts {
-            snippet,
-            fixtures: &[],
-            markers: "",
-            environment,
-            settings: "timeout=60",
-        }
+    fn cache(dir: &Path, environment: &str) -> ResultCache {
+        ResultCache::open(dir, environment, "timeout=60")
     }
 
     fn failure(line: u32) -> Outcome {
@@ -245,37 +281,63 @@ mod tests {
 
     #[test]
     fn keys_change_with_what_changes_verdicts_and_not_with_lines() {
+        let dir = Path::new("/nonexistent");
+        let (env1, env2) = (cache(dir, "env1"), cache(dir, "env2"));
         let here = snippet(10, "print(x)\n");
-        let moved = snippet(40, "print(x)\n");
+        let mut moved = snippet(40, "print(x)\n");
+        moved.id = "renamed".into();
+        moved.section = Some("Elsewhere".into());
         let edited = snippet(10, "print(y)\n");
-        assert_eq!(key(&parts(&here, "env1")), key(&parts(&moved, "env1")));
-        assert_ne!(key(&parts(&here, "env1")), key(&parts(&edited, "env1")));
-        assert_ne!(key(&parts(&here, "env1")), key(&parts(&here, "env2")));
+        assert_eq!(env1.snippet_key(&here, &[]), env1.snippet_key(&moved, &[]));
+        assert_ne!(env1.snippet_key(&here, &[]), env1.snippet_key(&edited, &[]));
+        assert_ne!(env1.snippet_key(&here, &[]), env2.snippet_key(&here, &[]));
+        let slower = ResultCache::open(dir, "env1", "timeout=90");
+        assert_ne!(env1.snippet_key(&here, &[]), slower.snippet_key(&here, &[]));
+        let mut marked = here.clone();
+        marked.session = Some("s".into());
+        assert_ne!(env1.snippet_key(&here, &[]), env1.snippet_key(&marked, &[]));
         let fixture = [("ml".to_string(), "x = 1\n".to_string())];
-        let with_fixture = KeyParts {
-            fixtures: &fixture,
-            ..parts(&here, "env1")
-        };
-        assert_ne!(key(&with_fixture), key(&parts(&here, "env1")));
+        assert_ne!(
+            env1.snippet_key(&here, &fixture),
+            env1.snippet_key(&here, &[])
+        );
         let changed_fixture = [("ml".to_string(), "x = 2\n".to_string())];
-        let with_changed_fixture = KeyParts {
-            fixtures: &changed_fixture,
-            ..parts(&here, "env1")
-        };
-        assert_ne!(key(&with_fixture), key(&with_changed_fixture));
+        assert_ne!(
+            env1.snippet_key(&here, &fixture),
+            env1.snippet_key(&here, &changed_fixture)
+        );
+    }
+
+    #[test]
+    fn answers_are_typed_and_kept_by_question_and_environment() {
+        let dir = std::env::temp_dir().join(format!("snipcheck-cache3-{}", std::process::id()));
+        let mut store = cache(&dir, "env1");
+        store.remember_answer(&"json.loads", &vec!["json.load".to_string()]);
+        store.save().unwrap();
+        let again = cache(&dir, "env1");
+        assert_eq!(
+            again.answer::<Vec<String>>(&"json.loads"),
+            Some(vec!["json.load".to_string()])
+        );
+        assert_eq!(again.answer::<u32>(&"json.loads"), None);
+        assert_eq!(
+            cache(&dir, "env2").answer::<Vec<String>>(&"json.loads"),
+            None
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_moved_snippet_gets_its_verdict_at_the_new_lines() {
         let dir = std::env::temp_dir().join(format!("snipcheck-cache-{}", std::process::id()));
         let here = snippet(10, "print(x)\n");
-        let mut cache = ResultCache::open(&dir);
-        cache.put("k".into(), &here, &failure(11));
-        cache.save().unwrap();
+        let mut store = cache(&dir, "env1");
+        store.remember(&here, &[], &failure(11).into());
+        store.save().unwrap();
 
-        let cache = ResultCache::open(&dir);
-        let moved = cache.get("k", &snippet(40, "print(x)\n")).unwrap();
-        let error = moved.error.unwrap();
+        let store = cache(&dir, "env1");
+        let moved = store.verdict(&snippet(40, "print(x)\n"), &[]).unwrap();
+        let error = moved.outcome.error.unwrap();
         assert_eq!(error.line, Some(41));
         let traceback = error.traceback.unwrap();
         assert!(traceback.contains("\"doc.md\", line 41,"), "{traceback}");
@@ -288,11 +350,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("snipcheck-cache2-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("results.json"), "{not json").unwrap();
-        let mut cache = ResultCache::open(&dir);
+        let mut store = cache(&dir, "env1");
         let here = snippet(1, "while True: pass\n");
-        cache.put(
-            "t".into(),
+        store.remember(
             &here,
+            &[],
             &Outcome::failed(
                 Category::Timeout,
                 SnippetError {
@@ -302,9 +364,10 @@ mod tests {
                     traceback: None,
                 },
                 1.0,
-            ),
+            )
+            .into(),
         );
-        assert!(cache.get("t", &here).is_none());
+        assert!(store.verdict(&here, &[]).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

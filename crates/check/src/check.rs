@@ -13,6 +13,7 @@ use crate::inputs;
 use crate::observer::Observer;
 use crate::options::CheckOptions;
 use crate::references;
+use crate::suggest;
 
 /// What a check found.
 pub struct CheckRun {
@@ -48,7 +49,7 @@ pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<Chec
         &queries,
         observer,
     )?;
-    inputs.fixtures.suggest(&mut execution.records);
+    suggest::definitions(&mut execution.results, inputs.fixtures.all());
     if execution.cached > 0 {
         observer.cached(execution.cached, execution.ran);
     }
@@ -59,7 +60,11 @@ pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<Chec
     let mut record = Record::new(
         documents.len() as u32,
         execution.python,
-        execution.records,
+        execution
+            .results
+            .into_iter()
+            .map(|result| result.into_record())
+            .collect(),
         references,
         diagnostics,
     );

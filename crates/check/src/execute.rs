@@ -5,23 +5,27 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use snipcheck_cache::{value_key, KeyParts, ResultCache};
-use snipcheck_python::resolve::{Answer, Query, ResolveOptions};
-use snipcheck_python::{venv, DocumentJob, Fixture, PoolOptions, Progress, PythonEnv};
-use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, SnippetRecord};
+use serde::{Deserialize, Serialize};
+use snipcheck_cache::ResultCache;
+use snipcheck_python::protocol::{Answer, Query};
+use snipcheck_python::resolve::ResolveOptions;
+use snipcheck_python::{venv, DocumentJob, Fixture, PoolOptions, PoolResult, Progress, PythonEnv};
+use snipcheck_record::{Category, Checked, Outcome, PythonInfo, SandboxReport, Snippet, Verdict};
 
 use crate::config::{LoadedConfig, DEFAULT_TIMEOUT_S};
 use crate::fixtures::Fixtures;
 use crate::observer::Observer;
 use crate::options::CheckOptions;
 use crate::references;
+use crate::suggest;
 
 /// What running the snippets and resolving the names produced.
 #[derive(Default)]
 pub struct Execution {
     pub python: Option<PythonInfo>,
     pub sandbox: Option<SandboxReport>,
-    pub records: Vec<SnippetRecord>,
+    /// Every snippet with its verdict, in document order.
+    pub results: Vec<Checked>,
     pub answers: Vec<Answer>,
     pub interrupted: bool,
     /// Snippets answered from the cache, and snippets run.
@@ -52,18 +56,18 @@ pub fn execute(
     )?;
 
     // What the cache knows needs no interpreter.
-    let mut outcomes: Vec<Vec<Option<Outcome>>> = snippets
+    let mut verdicts: Vec<Vec<Option<Verdict>>> = snippets
         .iter()
-        .map(|document| document.iter().map(|s| cache.outcome(s)).collect())
+        .map(|document| document.iter().map(|s| cache.verdict(s)).collect())
         .collect();
     let mut answers: Vec<Option<Answer>> = queries.iter().map(|q| cache.answer(q)).collect();
     let mut execution = Execution {
-        cached: outcomes.iter().flatten().filter(|o| o.is_some()).count(),
+        cached: verdicts.iter().flatten().filter(|v| v.is_some()).count(),
         ..Execution::default()
     };
 
     // The rest runs: per document, the snippets without a remembered verdict, in order.
-    let pending: Vec<Vec<usize>> = outcomes
+    let pending: Vec<Vec<usize>> = verdicts
         .iter()
         .map(|known| (0..known.len()).filter(|&i| known[i].is_none()).collect())
         .collect();
@@ -89,34 +93,35 @@ pub fn execute(
             })
             .collect();
         let resolving = resolve_options(loaded, &cache_dir, &pool, timeout_s);
-        let fresh = run_pool(&pool, &resolving, jobs, &to_resolve, observer)?;
-        execution.python = fresh.python;
-        execution.sandbox = fresh.sandbox;
-        execution.interrupted = fresh.interrupted;
+        let (ran, fresh_answers) = run_pool(&pool, &resolving, jobs, &to_resolve, observer)?;
+        execution.python = ran.python;
+        execution.sandbox = ran.sandbox;
+        execution.interrupted = ran.interrupted;
 
         let mut places = Vec::new();
-        let mut records = Vec::new();
-        for (document, (positions, ran)) in pending.iter().zip(fresh.outcomes).enumerate() {
-            for (&position, outcome) in positions.iter().zip(ran) {
+        let mut results = Vec::new();
+        for (document, (positions, ran)) in pending.iter().zip(ran.outcomes).enumerate() {
+            for (&position, verdict) in positions.iter().zip(ran) {
                 places.push((document, position));
-                records.push(SnippetRecord {
+                results.push(Checked {
                     snippet: snippets[document][position].clone(),
-                    outcome,
+                    verdict,
                 });
             }
         }
         // Suggestions for `missing-name` failures come from the same symbol index.
-        let asked = references::missing_names(&records);
+        let asked = suggest::index_queries(&results);
+        let mut suggested = Vec::new();
         if !asked.is_empty() && !execution.interrupted {
             let queries: Vec<_> = asked.iter().map(|(_, q)| q.clone()).collect();
-            let suggested = references::resolve(&resolving, &queries);
-            references::apply_suggestions(&mut records, &asked, &suggested);
+            suggested = references::resolve(&resolving, &queries);
         }
-        for ((document, position), record) in places.into_iter().zip(records) {
-            cache.remember(&record.snippet, &record.outcome);
-            outcomes[document][position] = Some(record.outcome);
+        suggest::close_names(&mut results, &asked, &suggested);
+        for ((document, position), result) in places.into_iter().zip(results) {
+            cache.remember(&result.snippet, &result.verdict);
+            verdicts[document][position] = Some(result.verdict);
         }
-        let mut fresh_answers = fresh.answers.into_iter();
+        let mut fresh_answers = fresh_answers.into_iter();
         for (query, slot) in queries.iter().zip(answers.iter_mut()) {
             if slot.is_none() {
                 if let Some(answer) = fresh_answers.next() {
@@ -139,14 +144,14 @@ pub fn execute(
             execution.sandbox = Some(sandbox);
         }
     }
-    execution.records = snippets
+    execution.results = snippets
         .into_iter()
-        .zip(outcomes)
+        .zip(verdicts)
         .flat_map(|(document, known)| document.into_iter().zip(known))
-        .map(|(snippet, outcome)| SnippetRecord {
+        .map(|(snippet, verdict)| Checked {
             snippet,
-            // Every gap was filled by the pool, which reports one outcome per snippet.
-            outcome: outcome.unwrap_or_else(|| Outcome::clean(Category::Skipped, 0.0)),
+            // Every gap was filled by the pool, which reports one verdict per snippet.
+            verdict: verdict.unwrap_or_else(|| Outcome::clean(Category::Skipped, 0.0).into()),
         })
         .collect();
     execution.answers = answers.into_iter().flatten().collect();
@@ -187,22 +192,15 @@ fn pool_options(
     Ok((pool, timeout_s))
 }
 
-/// What the pool and the resolver produced for the snippets and names that ran.
-struct Fresh {
-    python: Option<PythonInfo>,
-    sandbox: Option<SandboxReport>,
-    outcomes: Vec<Vec<Outcome>>,
-    answers: Vec<Answer>,
-    interrupted: bool,
-}
-
+/// Runs the jobs in the pool while a worker of its own resolves the names; returns the
+/// pool's verdicts and the resolver's answers.
 fn run_pool(
     options: &PoolOptions,
     resolving: &ResolveOptions,
     jobs: Vec<DocumentJob>,
     queries: &[Query],
     observer: &mut dyn Observer,
-) -> Result<Fresh> {
+) -> Result<(PoolResult, Vec<Answer>)> {
     let total: usize = jobs.iter().map(|j| j.snippets.len()).sum();
     if total > 0 {
         observer.running(
@@ -211,11 +209,12 @@ fn run_pool(
         );
     }
     snipcheck_python::pool::handle_interrupts();
-    let empty = jobs
-        .iter()
-        .map(|j| vec![Outcome::clean(Category::Skipped, 0.0); j.snippets.len()])
-        .collect();
-    // Names are checked in a worker of their own while the snippets run.
+    let nothing_to_run = PoolResult {
+        python: None,
+        sandbox: None,
+        outcomes: jobs.iter().map(|_| Vec::new()).collect(),
+        interrupted: false,
+    };
     let (result, answers) = std::thread::scope(|scope| {
         let resolver = scope.spawn(|| references::resolve(resolving, queries));
         let result = (total > 0).then(|| {
@@ -231,26 +230,8 @@ fn run_pool(
         (result, resolver.join())
     });
     observer.ran();
-    let answers = answers.unwrap_or_default();
-    Ok(match result {
-        Some(result) => {
-            let result = result?;
-            Fresh {
-                python: result.python,
-                sandbox: result.sandbox,
-                outcomes: result.outcomes,
-                answers,
-                interrupted: result.interrupted,
-            }
-        }
-        None => Fresh {
-            python: None,
-            sandbox: None,
-            outcomes: empty,
-            answers,
-            interrupted: false,
-        },
-    })
+    let result = result.transpose()?.unwrap_or(nothing_to_run);
+    Ok((result, answers.unwrap_or_default()))
 }
 
 /// The result cache as a run sees it: keys include the environment and the settings that
@@ -258,10 +239,15 @@ fn run_pool(
 struct Cache {
     store: ResultCache,
     read: bool,
-    environment: String,
-    settings: String,
     /// Each fixture's name and code: editing a fixture must run its snippets again.
     fixtures: Vec<(String, String)>,
+}
+
+/// Which interpreter and protections the remembered verdicts came from.
+#[derive(Serialize, Deserialize)]
+struct Interpreter {
+    python: PythonInfo,
+    sandbox: SandboxReport,
 }
 
 impl Cache {
@@ -279,10 +265,8 @@ impl Cache {
             "env_allow": pool.env_allow,
         });
         Ok(Cache {
-            store: ResultCache::open(dir),
+            store: ResultCache::open(dir, &pool.env.fingerprint()?, &settings.to_string()),
             read,
-            environment: pool.env.fingerprint()?,
-            settings: settings.to_string(),
             fixtures: fixtures
                 .iter()
                 .map(|f| (f.name.clone(), f.code.clone()))
@@ -290,62 +274,41 @@ impl Cache {
         })
     }
 
-    fn key(&self, snippet: &Snippet) -> String {
-        // Everything about the snippet but where it stands: markers and other fields it
-        // gains count without being listed here.
-        let mut described = serde_json::to_value(snippet).unwrap_or_default();
-        if let Some(fields) = described.as_object_mut() {
-            for moving in ["line", "end_line", "id", "section"] {
-                fields.remove(moving);
-            }
-            // A docstring's examples run against its whole module (and doctest decides
-            // from it whether they run): editing the code beside them must run them again.
-            if let Some(module) = &snippet.module {
-                let source = std::fs::read(module).unwrap_or_default();
-                let source = String::from_utf8_lossy(&source).into_owned();
-                fields.insert("module_source".into(), source.into());
-            }
-        }
-        let fixtures: Vec<(String, String)> = self
-            .fixtures
+    /// The fixtures `snippet` runs with, by name and code.
+    fn fixtures_of(&self, snippet: &Snippet) -> Vec<(String, String)> {
+        self.fixtures
             .iter()
             .filter(|(name, _)| snippet.fixtures.contains(name))
             .cloned()
-            .collect();
-        snipcheck_cache::key(&KeyParts {
-            snippet,
-            fixtures: &fixtures,
-            markers: &described.to_string(),
-            environment: &self.environment,
-            settings: &self.settings,
-        })
+            .collect()
     }
 
-    fn outcome(&self, snippet: &Snippet) -> Option<Outcome> {
+    fn verdict(&self, snippet: &Snippet) -> Option<Verdict> {
         self.read
-            .then(|| self.store.get(&self.key(snippet), snippet))
+            .then(|| self.store.verdict(snippet, &self.fixtures_of(snippet)))
             .flatten()
     }
 
-    fn remember(&mut self, snippet: &Snippet, outcome: &Outcome) {
-        let key = self.key(snippet);
-        self.store.put(key, snippet, outcome);
+    fn remember(&mut self, snippet: &Snippet, verdict: &Verdict) {
+        let fixtures = self.fixtures_of(snippet);
+        self.store.remember(snippet, &fixtures, verdict);
     }
 
-    fn answer_key(&self, query: &Query) -> String {
+    /// A query as a question for the cache: without its id, which is only its place in
+    /// this run's list.
+    fn question(query: &Query) -> serde_json::Value {
         let mut question = serde_json::to_value(query).unwrap_or_default();
         if let Some(fields) = question.as_object_mut() {
             fields.remove("id");
         }
-        value_key(&question, &self.environment)
+        question
     }
 
     fn answer(&self, query: &Query) -> Option<Answer> {
         if !self.read {
             return None;
         }
-        let value = self.store.get_value(&self.answer_key(query))?;
-        let mut answer: Answer = serde_json::from_value(value.clone()).ok()?;
+        let mut answer: Answer = self.store.answer(&Self::question(query))?;
         answer.id = query.id;
         Some(answer)
     }
@@ -355,30 +318,20 @@ impl Cache {
         if answer.status == snipcheck_record::ReferenceStatus::Unchecked {
             return;
         }
-        if let Ok(value) = serde_json::to_value(answer) {
-            let key = self.answer_key(query);
-            self.store.put_value(key, value);
-        }
-    }
-
-    fn interpreter_key(&self) -> String {
-        value_key(&serde_json::json!("interpreter"), &self.environment)
+        self.store.remember_answer(&Self::question(query), answer);
     }
 
     fn remember_interpreter(&mut self, python: &PythonInfo, sandbox: &SandboxReport) {
-        let key = self.interpreter_key();
-        self.store.put_value(
-            key,
-            serde_json::json!({ "python": python, "sandbox": sandbox }),
-        );
+        let interpreter = Interpreter {
+            python: python.clone(),
+            sandbox: sandbox.clone(),
+        };
+        self.store.remember_answer(&"interpreter", &interpreter);
     }
 
     fn interpreter(&self) -> Option<(PythonInfo, SandboxReport)> {
-        let value = self.store.get_value(&self.interpreter_key())?;
-        Some((
-            serde_json::from_value(value["python"].clone()).ok()?,
-            serde_json::from_value(value["sandbox"].clone()).ok()?,
-        ))
+        let Interpreter { python, sandbox } = self.store.answer(&"interpreter")?;
+        Some((python, sandbox))
     }
 
     fn save(&mut self) -> std::io::Result<()> {
@@ -486,18 +439,18 @@ mod tests {
     fn a_verdict_follows_its_snippet_but_not_an_edit() {
         let dir = tempfile::tempdir().unwrap();
         let mut cache = Cache::open(dir.path(), true, &pool(dir.path()), 5.0, &[]).unwrap();
-        let passed = Outcome::clean(Category::Passed, 1.0);
+        let passed: Verdict = Outcome::clean(Category::Passed, 1.0).into();
         cache.remember(&snippet("a", 3, "x = 1\n"), &passed);
         // Moved and renamed: the same code under the same settings.
-        let moved = cache.outcome(&snippet("b", 40, "x = 1\n")).unwrap();
-        assert_eq!(moved.category, Category::Passed);
-        assert!(cache.outcome(&snippet("a", 3, "x = 2\n")).is_none());
+        let moved = cache.verdict(&snippet("b", 40, "x = 1\n")).unwrap();
+        assert_eq!(moved.outcome.category, Category::Passed);
+        assert!(cache.verdict(&snippet("a", 3, "x = 2\n")).is_none());
         // Another time limit is another key.
         let other = Cache::open(dir.path(), true, &pool(dir.path()), 9.0, &[]).unwrap();
         cache.save().unwrap();
-        assert!(other.outcome(&snippet("a", 3, "x = 1\n")).is_none());
+        assert!(other.verdict(&snippet("a", 3, "x = 1\n")).is_none());
         let reopened = Cache::open(dir.path(), true, &pool(dir.path()), 5.0, &[]).unwrap();
-        assert!(reopened.outcome(&snippet("a", 3, "x = 1\n")).is_some());
+        assert!(reopened.verdict(&snippet("a", 3, "x = 1\n")).is_some());
     }
 
     #[test]
@@ -511,13 +464,13 @@ mod tests {
         uses.fixtures = vec!["data".into()];
         let plain = snippet("b", 9, "print(1)\n");
         let mut cache = open("x = 1\n");
-        let passed = Outcome::clean(Category::Passed, 1.0);
+        let passed: Verdict = Outcome::clean(Category::Passed, 1.0).into();
         cache.remember(&uses, &passed);
         cache.remember(&plain, &passed);
         cache.save().unwrap();
         let edited = open("x = 2\n");
-        assert!(edited.outcome(&uses).is_none());
-        assert!(edited.outcome(&plain).is_some());
+        assert!(edited.verdict(&uses).is_none());
+        assert!(edited.verdict(&plain).is_some());
     }
 
     #[test]
@@ -525,11 +478,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut blind = Cache::open(dir.path(), false, &pool(dir.path()), 5.0, &[]).unwrap();
         let s = snippet("a", 1, "pass\n");
-        blind.remember(&s, &Outcome::clean(Category::Passed, 1.0));
-        assert!(blind.outcome(&s).is_none());
+        blind.remember(&s, &Outcome::clean(Category::Passed, 1.0).into());
+        assert!(blind.verdict(&s).is_none());
         blind.save().unwrap();
         let reading = Cache::open(dir.path(), true, &pool(dir.path()), 5.0, &[]).unwrap();
-        assert!(reading.outcome(&s).is_some());
+        assert!(reading.verdict(&s).is_some());
     }
 
     #[test]
@@ -576,7 +529,7 @@ mod tests {
         let (pool, timeout_s) = pool_options(&options, &loaded, dir.path()).unwrap();
         let known = snippet("a", 1, "x = 1\n");
         let mut cache = Cache::open(dir.path(), true, &pool, timeout_s, &[]).unwrap();
-        cache.remember(&known, &Outcome::clean(Category::Passed, 1.0));
+        cache.remember(&known, &Outcome::clean(Category::Passed, 1.0).into());
         cache.save().unwrap();
 
         let run = |options: &CheckOptions, snippets: Vec<Snippet>| {
@@ -592,7 +545,10 @@ mod tests {
         };
         let execution = run(&options, vec![known.clone()]).unwrap();
         assert_eq!((execution.cached, execution.ran), (1, 0));
-        assert_eq!(execution.records[0].outcome.category, Category::Passed);
+        assert_eq!(
+            execution.results[0].verdict.outcome.category,
+            Category::Passed
+        );
 
         // A snippet the cache does not know, or any with `no_cache`, needs the worker.
         let unknown = snippet("b", 5, "x = 2\n");

@@ -7,9 +7,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use snipcheck_extract::{defined_names, Format};
 use snipcheck_python::Fixture;
-use snipcheck_record::{Category, Diagnostic, Severity, Snippet, SnippetRecord, Status};
+use snipcheck_record::{Diagnostic, Severity, Snippet};
 
 use crate::config::{FixtureConfig, LoadedConfig};
 use crate::options::CheckOptions;
@@ -150,94 +149,6 @@ impl Fixtures {
             .cloned()
             .collect()
     }
-
-    /// Adds to each `undefined-name` failure what would define the missing name: a
-    /// fixture, or an earlier snippet of the same document with the session marker that
-    /// would chain the two.
-    pub fn suggest(&self, records: &mut [SnippetRecord]) {
-        for index in 0..records.len() {
-            let record = &records[index];
-            if record.outcome.status != Status::Failed
-                || record.outcome.category != Category::UndefinedName
-            {
-                continue;
-            }
-            let Some(name) = record
-                .outcome
-                .error
-                .as_ref()
-                .and_then(|e| undefined_name(&e.message))
-            else {
-                continue;
-            };
-            let snippet = &record.snippet;
-            let mut hints = Vec::new();
-            for fixture in &self.defined {
-                if !snippet.fixtures.contains(&fixture.name)
-                    && defined_names(&fixture.code).contains(name)
-                {
-                    let how = match marker(&snippet.path, "fixture", &fixture.name) {
-                        Some(marker) => format!(
-                            "apply it with {marker} before the block, or in the config's `fixtures:`"
-                        ),
-                        None => format!(
-                            "apply it in the config: `snippets: {{{}: {{fixture: {}}}}}`, or list the document or section under `fixtures: {}:`",
-                            snippet.id, fixture.name, fixture.name
-                        ),
-                    };
-                    hints.push(format!(
-                        "the fixture `{}` ({}) defines `{name}`: {how}",
-                        fixture.name, fixture.path,
-                    ));
-                }
-            }
-            let earlier = records[..index].iter().rev().find(|r| {
-                r.snippet.path == snippet.path
-                    && (r.snippet.session.is_none() || r.snippet.session != snippet.session)
-                    && defined_names(&r.snippet.code).contains(name)
-            });
-            if let Some(earlier) = earlier {
-                let session = earlier
-                    .snippet
-                    .session
-                    .as_ref()
-                    .unwrap_or(&earlier.snippet.id);
-                let how = match marker(&snippet.path, "session", session) {
-                    Some(marker) => format!("with {marker} before both blocks"),
-                    None => format!(
-                        ": `session: {session}` in the config's `snippets:` entries of both"
-                    ),
-                };
-                hints.push(format!(
-                    "the snippet `{}` (line {}) defines `{name}`: run the two in one session{}{how}",
-                    earlier.snippet.id,
-                    earlier.snippet.line,
-                    if how.starts_with(':') { "" } else { " " },
-                ));
-            }
-            let outcome = &mut records[index].outcome;
-            // A remembered verdict may carry these hints already.
-            outcome.suggestions.retain(|s| !hints.contains(s));
-            hints.append(&mut outcome.suggestions);
-            outcome.suggestions = hints;
-        }
-    }
-}
-
-/// The name in Python's "name 'x' is not defined" message.
-fn undefined_name(message: &str) -> Option<&str> {
-    let rest = message.strip_prefix("name '")?;
-    Some(&rest[..rest.find('\'')?])
-}
-
-/// A marker as the snippet's document writes it; `None` for formats that cannot hold
-/// one (plain text: the config's `snippets:` holds its markers).
-fn marker(path: &str, key: &str, value: &str) -> Option<String> {
-    match Format::for_path(Path::new(path))? {
-        Format::Markdown | Format::Html => Some(format!("`<!-- snipcheck: {key}={value} -->`")),
-        Format::Rst => Some(format!("`.. snipcheck: {key}={value}`")),
-        _ => None,
-    }
 }
 
 /// Whether a `fixtures:` entry applies to a snippet.
@@ -359,15 +270,6 @@ mod tests {
         assert!(!section_matches("Q8.*", "Q7. a model"));
         assert!(!section_matches("clustering", "Q7. a model"));
         assert!(section_matches("Q?. *", "Q7. a model"));
-    }
-
-    #[test]
-    fn undefined_names_from_messages() {
-        assert_eq!(
-            undefined_name("name 'y_true' is not defined"),
-            Some("y_true")
-        );
-        assert_eq!(undefined_name("something else"), None);
     }
 
     #[test]

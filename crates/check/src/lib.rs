@@ -29,7 +29,8 @@
 //!
 //! Modules, in the order a check uses them: [`config`] (the model of `snipcheck.yaml`),
 //! `inputs` (documents and snippets), `fixtures` (the config's fixtures and markers),
-//! `references` (the prose's names), `execute` (the pool and the result cache), `gate`
+//! `references` (the prose's names), `execute` (the pool and the result cache), `suggest`
+//! (what a failed snippet should have written), `gate`
 //! (the committed record).
 
 mod check;
@@ -42,6 +43,7 @@ mod inputs;
 mod observer;
 mod options;
 mod references;
+mod suggest;
 pub mod watched;
 
 pub use check::{accept, check, merge, CheckRun};

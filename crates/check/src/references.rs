@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 
 use snipcheck_extract::{Document, ReferenceCandidate};
-use snipcheck_python::resolve::{self, Answer, Query, ResolveOptions};
-use snipcheck_record::{
-    Category, Reference, ReferenceKind, ReferenceStatus, Severity, Snippet, SnippetRecord,
-};
+use snipcheck_python::protocol::{Answer, Query};
+use snipcheck_python::resolve::{self, ResolveOptions};
+use snipcheck_record::{Reference, ReferenceStatus, Severity, Snippet};
 
 use crate::config::ReferencesConfig;
 
@@ -169,122 +168,11 @@ pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig)
     out
 }
 
-/// Queries for snippets that failed on a missing name (`from sklearn.preprocessing import
-/// Imputer`), so they get the same suggestions as the prose; keyed by record index.
-pub fn missing_names(records: &[SnippetRecord]) -> Vec<(usize, Query)> {
-    let mut out = Vec::new();
-    for (index, record) in records.iter().enumerate() {
-        if record.outcome.category != Category::MissingName {
-            continue;
-        }
-        let Some(error) = &record.outcome.error else {
-            continue;
-        };
-        let Some((module, name, kind)) = missing_name(&error.message) else {
-            continue;
-        };
-        let library = module.split('.').next().unwrap_or(&module).to_string();
-        out.push((
-            index,
-            Query {
-                id: out.len(),
-                library,
-                path: Some(format!("{module}.{name}")),
-                name,
-                kind,
-                modules: vec![module],
-                suggest_only: true,
-            },
-        ));
-    }
-    out
-}
-
-/// (module, name, kind) from the messages Python gives for a missing name.
-fn missing_name(message: &str) -> Option<(String, String, ReferenceKind)> {
-    let quoted = |text: &str| -> Vec<String> {
-        text.split('\'')
-            .skip(1)
-            .step_by(2)
-            .map(String::from)
-            .collect()
-    };
-    let parts = quoted(message);
-    if message.starts_with("cannot import name") && parts.len() >= 2 {
-        return Some((parts[1].clone(), parts[0].clone(), ReferenceKind::Unknown));
-    }
-    if message.starts_with("module") && message.contains("has no attribute") && parts.len() >= 2 {
-        return Some((parts[0].clone(), parts[1].clone(), ReferenceKind::Unknown));
-    }
-    if message.starts_with("No module named") {
-        let (parent, leaf) = parts.first()?.rsplit_once('.')?;
-        return Some((parent.to_string(), leaf.to_string(), ReferenceKind::Module));
-    }
-    None
-}
-
-/// Puts the index's suggestions (the whole library) before the runner's (the same module
-/// only), written the way the snippet wrote the module: `os.path.join`, not `posixpath.join`.
-pub fn apply_suggestions(
-    records: &mut [SnippetRecord],
-    asked: &[(usize, Query)],
-    answers: &[Answer],
-) {
-    for ((index, query), answer) in asked.iter().zip(answers) {
-        let module = query.modules.first().map(String::as_str).unwrap_or("");
-        let outcome = &mut records[*index].outcome;
-        // The runner already rewrote its own suggestions into the snippet's words.
-        let written = outcome
-            .suggestions
-            .iter()
-            .filter_map(|s| s.rsplit_once('.').map(|(m, _)| m))
-            .find(|m| *m != module && !m.starts_with(&format!("{module}.")))
-            .map(String::from);
-        let mut merged: Vec<String> = Vec::new();
-        for suggestion in answer.suggestions.iter().chain(&outcome.suggestions) {
-            let suggestion = match (&written, suggestion.strip_prefix(module)) {
-                (Some(written), Some(rest)) if rest.starts_with('.') => format!("{written}{rest}"),
-                _ => suggestion.clone(),
-            };
-            if !merged.contains(&suggestion) && merged.len() < 3 {
-                merged.push(suggestion);
-            }
-        }
-        outcome.suggestions = merged;
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use snipcheck_record::ReferenceKind;
 
-    #[test]
-    fn reads_missing_name_messages() {
-        assert_eq!(
-            missing_name(
-                "cannot import name 'Imputer' from 'sklearn.preprocessing' (/x/__init__.py)"
-            ),
-            Some((
-                "sklearn.preprocessing".into(),
-                "Imputer".into(),
-                ReferenceKind::Unknown
-            ))
-        );
-        assert_eq!(
-            missing_name("module 'json' has no attribute 'parse'"),
-            Some(("json".into(), "parse".into(), ReferenceKind::Unknown))
-        );
-        assert_eq!(
-            missing_name("No module named 'sklearn.cross_validation'"),
-            Some((
-                "sklearn".into(),
-                "cross_validation".into(),
-                ReferenceKind::Module
-            ))
-        );
-        assert_eq!(missing_name("No module named 'nothing'"), None);
-        assert_eq!(missing_name("something else"), None);
-    }
+    use super::*;
 
     fn candidate(explicit: bool, libraries: &[&str]) -> ReferenceCandidate {
         ReferenceCandidate {

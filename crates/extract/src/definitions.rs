@@ -6,6 +6,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::python_text::{self, is_identifier};
+
 /// Names bound by top-level assignments, `def`, `class`, imports, `for` and `with ... as`.
 pub fn defined_names(code: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
@@ -20,20 +22,8 @@ pub fn defined_names(code: &str) -> BTreeSet<String> {
             .or_else(|| words.strip_prefix("class "))
         {
             names.extend(identifier_at(rest));
-        } else if let Some(rest) = line.strip_prefix("import ") {
-            for part in rest.split(',') {
-                names.extend(imported_as(part, true));
-            }
-        } else if let Some(rest) = line.strip_prefix("from ") {
-            if let Some((_, imported)) = rest.split_once(" import ") {
-                let imported = imported
-                    .trim()
-                    .trim_start_matches('(')
-                    .trim_end_matches(')');
-                for part in imported.split(',') {
-                    names.extend(imported_as(part, false));
-                }
-            }
+        } else if line.starts_with("import ") || line.starts_with("from ") {
+            names.extend(python_text::imports(line).into_iter().map(|i| i.binding));
         } else if let Some(rest) = line.strip_prefix("for ") {
             if let Some((targets, _)) = rest.split_once(" in ") {
                 names.extend(targets_of(targets));
@@ -130,19 +120,6 @@ fn targets_of(text: &str) -> Vec<String> {
     names
 }
 
-fn imported_as(part: &str, dotted: bool) -> Option<String> {
-    let part = part.trim();
-    if let Some((_, alias)) = part.split_once(" as ") {
-        return identifier_at(alias);
-    }
-    let name = if dotted {
-        part.split('.').next().unwrap_or("")
-    } else {
-        part
-    };
-    is_identifier(name).then(|| name.to_string())
-}
-
 fn identifier_at(text: &str) -> Option<String> {
     let name: String = text
         .trim_start()
@@ -150,12 +127,6 @@ fn identifier_at(text: &str) -> Option<String> {
         .take_while(|c| c.is_alphanumeric() || *c == '_')
         .collect();
     is_identifier(&name).then_some(name)
-}
-
-fn is_identifier(text: &str) -> bool {
-    let mut chars = text.chars();
-    matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

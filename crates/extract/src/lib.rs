@@ -1,29 +1,29 @@
 //! Finds the Python examples in documents.
 //!
 //! The pipeline is: [`load`] a file (validating that it is a text document), [`extract`]
-//! its snippets (fenced blocks in Markdown, code paragraphs in plain text), each with an
-//! exact line span and an id that survives edits elsewhere in the document. [`discover`]
-//! walks a folder for documents. Nothing here runs Python: code is recognised by
-//! CommonMark structure (Markdown) or by line heuristics (plain text).
+//! its snippets (fenced blocks in Markdown, code paragraphs in plain text, code directives
+//! and doctest blocks in reST, `<pre>` blocks in HTML, code cells in notebooks, doctests in
+//! Python docstrings), each with an exact line span and an id that survives edits elsewhere
+//! in the document. [`discover`] walks a folder for documents. Nothing here runs Python:
+//! code is recognised by each format's structure or, in plain text, by line heuristics.
 
 mod definitions;
 mod discover;
 mod doctest;
-mod html;
+mod formats;
 mod ids;
 mod load;
-mod markdown;
 mod markers;
-mod notebook;
 mod output;
 mod pylike;
+pub mod python_text;
 mod references;
-mod rst;
-mod text;
 
 use std::path::Path;
 
 use snipcheck_record::{Diagnostic, Snippet};
+
+use formats::{html, markdown, notebook, rst, text};
 
 pub use definitions::defined_names;
 pub use discover::discover;

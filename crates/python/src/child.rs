@@ -3,14 +3,14 @@
 //! is known.
 
 use std::fs::File;
-use std::io::Write;
 use std::os::fd::RawFd;
 use std::time::Instant;
 
 use pyo3::prelude::*;
-use snipcheck_record::{Category, ExampleCounts, Outcome, SnippetError};
+use snipcheck_record::{Category, ExampleCounts, Missing, Outcome, SnippetError, Verdict};
 
-use crate::protocol::{ChildMessage, Job};
+use crate::process;
+use crate::protocol::{failure, ChildMessage, Job};
 use crate::sandbox::{self, Folders, SandboxOptions};
 
 /// Everything the child needs, prepared by the supervisor before the fork.
@@ -38,28 +38,11 @@ pub struct ChildSetup<'a> {
 
 /// Runs in the child right after the fork; never returns.
 pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
-    // SAFETY: plain descriptor, signal and process-group calls in a single-threaded child.
+    // SAFETY: right after the fork, in a single-threaded child.
     unsafe {
-        // Its own process group, so a timeout kills whatever the snippet spawned as well.
-        libc::setpgid(0, 0);
+        process::after_fork(setup.close, Some(setup.stdout), Some(setup.stderr));
         // Orphaned descendants of the snippet become this child's, so they can be found.
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
-        for &fd in setup.close {
-            libc::close(fd);
-        }
-        let devnull = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
-        if devnull >= 0 {
-            libc::dup2(devnull, 0);
-            libc::close(devnull);
-        }
-        libc::dup2(setup.stdout, 1);
-        libc::dup2(setup.stderr, 2);
-        // Rust's runtime catches SIGSEGV and SIGBUS to detect stack overflows, and returns
-        // from a signal that was sent rather than caused: a snippet's crash must be a crash.
-        // Rust also ignores SIGPIPE; Python expects the same, so that one stays.
-        for signal in [libc::SIGSEGV, libc::SIGBUS, libc::SIGINT, libc::SIGTERM] {
-            libc::signal(signal, libc::SIG_DFL);
-        }
     }
     sandbox::limit_child(setup.sandbox);
     let _ = std::env::set_current_dir(&setup.folders.work);
@@ -106,10 +89,11 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
             .and_then(|json| setup.runner.bind(py).call_method1("run_snippet", (json,)))
             .and_then(|v| v.extract::<String>());
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (mut outcome, leftover_threads) = match verdict {
+        let (mut verdict, leftover_threads) = match verdict {
             Ok(json) => parse_verdict(&json, duration_ms),
-            Err(err) => (internal_error(err.to_string(), duration_ms), 0),
+            Err(err) => (internal_error(err.to_string(), duration_ms).into(), 0),
         };
+        let outcome = &mut verdict.outcome;
         end_output(&setup);
         let leftover_processes = stop_leftover_processes();
         if leftover_processes > 0 {
@@ -128,7 +112,7 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
             &mut setup.report,
             &ChildMessage::Finished {
                 index,
-                outcome: Box::new(outcome),
+                verdict: Box::new(verdict),
             },
         );
         if leftover_threads > 0 {
@@ -267,21 +251,26 @@ struct RunnerVerdict {
     #[serde(default)]
     suggestions: Vec<String>,
     #[serde(default)]
+    missing: Option<Missing>,
+    #[serde(default)]
     leftover_threads: usize,
     #[serde(default)]
     examples: Option<ExampleCounts>,
 }
 
-fn parse_verdict(json: &str, duration_ms: f64) -> (Outcome, usize) {
+fn parse_verdict(json: &str, duration_ms: f64) -> (Verdict, usize) {
     match serde_json::from_str::<RunnerVerdict>(json) {
         Ok(verdict) => (
-            Outcome {
-                status: verdict.category.status(),
-                category: verdict.category,
-                error: verdict.error,
-                suggestions: verdict.suggestions,
-                examples: verdict.examples,
-                ..Outcome::clean(Category::Passed, duration_ms)
+            Verdict {
+                outcome: Outcome {
+                    status: verdict.category.status(),
+                    category: verdict.category,
+                    error: verdict.error,
+                    suggestions: verdict.suggestions,
+                    examples: verdict.examples,
+                    ..Outcome::clean(Category::Passed, duration_ms)
+                },
+                missing: verdict.missing,
             },
             verdict.leftover_threads,
         ),
@@ -289,7 +278,8 @@ fn parse_verdict(json: &str, duration_ms: f64) -> (Outcome, usize) {
             internal_error(
                 format!("unreadable verdict from the runner: {err}"),
                 duration_ms,
-            ),
+            )
+            .into(),
             0,
         ),
     }
@@ -297,22 +287,16 @@ fn parse_verdict(json: &str, duration_ms: f64) -> (Outcome, usize) {
 
 /// The runner itself failed (it should not): say so rather than inventing a verdict.
 fn internal_error(message: String, duration_ms: f64) -> Outcome {
-    Outcome::failed(
+    failure(
         Category::Exception,
-        SnippetError {
-            kind: "snipcheck.InternalError".into(),
-            message,
-            line: None,
-            traceback: None,
-        },
+        "snipcheck.InternalError",
+        message,
         duration_ms,
     )
 }
 
 fn send(report: &mut File, message: &ChildMessage) {
-    let mut line = serde_json::to_vec(message).unwrap_or_default();
-    line.push(b'\n');
-    if report.write_all(&line).is_err() {
+    if process::send(report, message).is_err() {
         // The supervisor is gone: nobody is left to report to.
         // SAFETY: immediate exit of the child process.
         unsafe { libc::_exit(3) }

@@ -1,5 +1,6 @@
-//! Which modules a snippet imports, read from its text (no Python needed), so the
-//! pool can warm workers up with them and send documents to workers that already have them.
+//! Which modules a snippet imports, read from its text by the one Python-text reader
+//! (`snipcheck_extract::python_text`), so the pool can warm workers up with them and send
+//! documents to workers that already have them.
 
 use std::collections::BTreeSet;
 
@@ -17,40 +18,12 @@ const NOT_FOR_WARMING: &[&str] = &[
 /// The modules `import a.b` and `from a.b import c` statements load, at any indentation,
 /// as written (`a.b`): warming only `a` would leave every child to import `a.b` again.
 pub fn imported_modules(code: &str) -> BTreeSet<String> {
-    let mut modules = BTreeSet::new();
-    for line in code.lines() {
-        let line = line.trim_start();
-        if let Some(rest) = line.strip_prefix("import ") {
-            for part in rest.split(',') {
-                if let Some(name) = module_head(part) {
-                    modules.insert(name);
-                }
-            }
-        } else if let Some(rest) = line.strip_prefix("from ") {
-            if let Some(name) = module_head(rest) {
-                modules.insert(name);
-            }
-        }
-    }
+    let mut modules = snipcheck_extract::python_text::imported_modules(code);
     modules.retain(|m| {
         let top = m.split('.').next().unwrap_or(m);
         !NOT_FOR_WARMING.contains(&top)
     });
     modules
-}
-
-/// `numpy.linalg` from ` numpy.linalg as la`; `None` for relative imports and non-names.
-fn module_head(text: &str) -> Option<String> {
-    let head: String = text
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
-        .collect();
-    let valid = !head.is_empty()
-        && !head.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && !head.ends_with('.')
-        && !head.contains("..");
-    valid.then_some(head)
 }
 
 #[cfg(test)]

@@ -3,9 +3,13 @@
 //! The only crate that touches pyo3. Layout follows the process model: [`venv`] prepares
 //! the environment (no interpreter), [`pool`] runs in the main process and drives worker
 //! processes, [`worker`] is the `__worker` subcommand that embeds CPython and forks a child
-//! per document, and `child` plus `runner.py` run snippets and classify how they ended.
-//! [`skips`] turns the docstrings the runner did not check into diagnostics.
-//! [`resolve`] and `resolver.py` check the API names the prose mentions, in the same workers.
+//! per document, `supervise` watches that child, and `child` runs in it. The child's Python
+//! is one file per job: `snippet.py` runs a snippet (with `runner.py`, which executes code,
+//! and `doctest_runner.py`), `classify.py` turns how it ended into a verdict; the worker
+//! itself uses `warmup.py` and `network.py`. [`skips`] turns the docstrings the runner did
+//! not check into diagnostics. [`resolve`] and `resolver.py` check the API names the prose
+//! mentions, in the same workers. [`protocol`] holds every message between the processes
+//! and `process` the primitives every role uses.
 
 mod capture;
 mod child;
@@ -14,6 +18,7 @@ mod interpreter;
 mod lines;
 mod pid_namespace;
 pub mod pool;
+mod process;
 pub mod protocol;
 pub mod resolve;
 pub mod sandbox;

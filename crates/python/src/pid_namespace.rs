@@ -51,7 +51,7 @@ impl Drop for PidNamespace {
     fn drop(&mut self) {
         // SAFETY: killing and reaping our own child; its death empties the namespace.
         unsafe { libc::kill(self.init, libc::SIGKILL) };
-        crate::supervise::reap(self.init);
+        crate::process::reap(self.init);
         leave(&self.home);
     }
 }
@@ -128,7 +128,7 @@ mod tests {
             unsafe { libc::_exit(if inside { 0 } else { 1 }) };
         }
         assert!(pid > 0);
-        let status = crate::supervise::reap(pid);
+        let status = crate::process::reap(pid);
         drop(namespace);
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
         // Back home: the next child is born in this process's namespace.
@@ -137,7 +137,7 @@ mod tests {
             let home = unsafe { libc::getppid() != 0 };
             unsafe { libc::_exit(if home { 0 } else { 1 }) };
         }
-        let status = crate::supervise::reap(pid);
+        let status = crate::process::reap(pid);
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
     }
 }

@@ -6,7 +6,7 @@
 //! Ctrl-C stops the workers and keeps every verdict already received.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,9 +15,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, SnippetError};
+use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, Verdict};
 
-use crate::protocol::{Isolation, Job, WorkerArguments, WorkerMessage};
+use crate::protocol::{self, time_limit, Isolation, Job, WorkerArguments, WorkerMessage};
 use crate::sandbox::SandboxOptions;
 use crate::venv::PythonEnv;
 
@@ -72,7 +72,7 @@ pub enum Progress<'a> {
 pub struct PoolResult {
     pub python: Option<PythonInfo>,
     pub sandbox: Option<SandboxReport>,
-    pub outcomes: Vec<Vec<Outcome>>,
+    pub outcomes: Vec<Vec<Verdict>>,
     /// True when Ctrl-C stopped the run: snippets without a verdict are marked skipped.
     pub interrupted: bool,
 }
@@ -119,7 +119,7 @@ pub fn run(
     jobs: Vec<DocumentJob>,
     mut on_progress: impl FnMut(Progress<'_>),
 ) -> Result<PoolResult> {
-    let mut outcomes: Vec<Vec<Option<Outcome>>> =
+    let mut outcomes: Vec<Vec<Option<Verdict>>> =
         jobs.iter().map(|j| vec![None; j.snippets.len()]).collect();
     let parts = split_into_parts(&jobs, options.isolate);
     // One working folder per part, kept until the run ends: a part resumed in a new worker
@@ -209,20 +209,19 @@ pub fn run(
                 WorkerMessage::Finished {
                     job: part,
                     index,
-                    outcome,
+                    mut verdict,
                 } => {
                     let (job, index) = parts[part].origin(index);
                     // Judged here, where every ending arrives (a dead worker's too).
                     let snippet = &jobs[job].snippets[index];
-                    let outcome = match &snippet.xfail {
-                        Some(expectation) => expectation.judge(outcome),
-                        None => outcome,
-                    };
+                    if let Some(expectation) = &snippet.xfail {
+                        verdict.outcome = expectation.judge(verdict.outcome);
+                    }
                     on_progress(Progress::Verdict {
                         snippet: &jobs[job].snippets[index],
-                        outcome: &outcome,
+                        outcome: &verdict.outcome,
                     });
-                    outcomes[job][index] = Some(outcome);
+                    outcomes[job][index] = Some(verdict);
                 }
                 WorkerMessage::Slow {
                     job: part,
@@ -253,9 +252,15 @@ pub fn run(
                 .map(|o| {
                     o.unwrap_or_else(|| {
                         if interrupted {
-                            not_run("no verdict: the run was interrupted first")
+                            protocol::failure(
+                                Category::Skipped,
+                                "Interrupted",
+                                "no verdict: the run was interrupted first".into(),
+                                0.0,
+                            )
+                            .into()
                         } else {
-                            lost("no verdict was reported")
+                            lost("no verdict was reported".into()).into()
                         }
                     })
                 })
@@ -409,9 +414,10 @@ fn feed_worker(
                     let _ = events.send(Event::Worker(Box::new(WorkerMessage::Finished {
                         job: job.job,
                         index: running,
-                        outcome: lost(&format!(
+                        verdict: lost(format!(
                             "the worker process running the snippet died ({how})"
-                        )),
+                        ))
+                        .into(),
                     })));
                     job.start = running + 1;
                 } else {
@@ -569,11 +575,7 @@ impl Worker {
 
     /// Sends one request line; an error means the worker is gone.
     pub(crate) fn send(&mut self, request: &impl serde::Serialize) -> Result<()> {
-        let mut line = serde_json::to_vec(request)?;
-        line.push(b'\n');
-        self.stdin.write_all(&line)?;
-        self.stdin.flush()?;
-        Ok(())
+        crate::process::send(&mut self.stdin, request)
     }
 
     fn run(&mut self, job: &Job, events: &mpsc::Sender<Event>) -> Result<JobEnd> {
@@ -614,7 +616,7 @@ impl Worker {
             Ok(status) => match status.signal() {
                 Some(signal) => format!(
                     "killed by signal {signal}, {}",
-                    crate::supervise::signal_name(signal)
+                    crate::process::signal_name(signal)
                 ),
                 None => status.to_string(),
             },
@@ -683,34 +685,9 @@ fn matches_pattern(pattern: &str, name: &str) -> bool {
     }
 }
 
-fn lost(message: &str) -> Outcome {
-    Outcome::failed(
-        Category::Crashed,
-        SnippetError {
-            kind: "Lost".into(),
-            message: message.into(),
-            line: None,
-            traceback: None,
-        },
-        0.0,
-    )
-}
-
-/// A snippet's time limit: its own (a `timeout` marker), else the job's.
-pub(crate) fn time_limit(snippet: &Snippet, default_s: f64) -> f64 {
-    snippet.timeout.unwrap_or(default_s)
-}
-
-fn not_run(message: &str) -> Outcome {
-    Outcome {
-        error: Some(SnippetError {
-            kind: "Interrupted".into(),
-            message: message.into(),
-            line: None,
-            traceback: None,
-        }),
-        ..Outcome::clean(Category::Skipped, 0.0)
-    }
+/// A snippet whose verdict was lost with its worker.
+fn lost(message: String) -> Outcome {
+    protocol::failure(Category::Crashed, "Lost", message, 0.0)
 }
 
 #[cfg(test)]

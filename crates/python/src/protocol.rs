@@ -5,7 +5,10 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use snipcheck_record::{Outcome, PythonInfo, SandboxReport, Snippet};
+use snipcheck_record::{
+    Category, Outcome, PythonInfo, ReferenceKind, ReferenceStatus, SandboxReport, Snippet,
+    SnippetError, Verdict,
+};
 
 /// How a worker process is started: `PROGRAM __worker --python-env DIR [--sandbox JSON]
 /// [--warmup a,b]`. The pool writes this command line and the worker reads it back.
@@ -123,11 +126,73 @@ pub struct Fixture {
     pub code: String,
 }
 
+/// What the resolver is asked and answers: names of the prose checked in a worker.
+/// One name to look up in one library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Query {
+    /// Identifies the answer.
+    pub id: usize,
+    /// Import name of the library (`sklearn`); `builtins` for Python's own names.
+    pub library: String,
+    /// The name as written (`Imputer`, `nn.RNN`).
+    pub name: String,
+    /// Fully qualified path to check directly (`torch.nn.RNN`); `None` to search the
+    /// library's public modules for `name`.
+    #[serde(default)]
+    pub path: Option<String>,
+    pub kind: ReferenceKind,
+    /// Modules where the name is likely to live, for ranking suggestions.
+    #[serde(default)]
+    pub modules: Vec<String>,
+    /// The name is known not to exist at `path` (a failed import): only suggest.
+    #[serde(default)]
+    pub suggest_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub id: usize,
+    /// `resolved`, `unresolved` or `unchecked`.
+    pub status: ReferenceStatus,
+    /// The public home where it resolved.
+    pub resolved: Option<String>,
+    /// Real names it may mean, best first.
+    #[serde(default)]
+    pub suggestions: Vec<String>,
+    /// Why it is unchecked, or a caveat (a partial index).
+    pub reason: Option<String>,
+    /// Whether the library (the path's first part) is an installed module at all.
+    #[serde(default)]
+    pub module_found: bool,
+    /// How close the first suggestion is (0 to 2), to choose between libraries.
+    #[serde(default)]
+    pub score: f64,
+}
+
+/// The request line a worker receives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResolveJob {
+    pub resolve: Vec<Query>,
+    /// Where symbol indexes are cached; nothing is cached without it.
+    pub cache_dir: Option<PathBuf>,
+    /// Time allowed for walking one library's modules to build its index.
+    pub index_budget_s: f64,
+    /// Time allowed for one library altogether (import, index, lookups).
+    pub timeout_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub(crate) enum ResolveMessage {
+    Answer { answer: Answer },
+    Done,
+}
+
 /// A line the main process sends a worker: snippets to run, or names to resolve.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Request {
-    Resolve(crate::resolve::ResolveJob),
+    Resolve(ResolveJob),
     Run(Job),
 }
 
@@ -144,7 +209,7 @@ pub enum WorkerMessage {
     Finished {
         job: usize,
         index: usize,
-        outcome: Outcome,
+        verdict: Verdict,
     },
     /// A snippet has been running for a while (not yet at its limit).
     Slow {
@@ -163,7 +228,32 @@ pub enum WorkerMessage {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum ChildMessage {
     Started { index: usize },
-    Finished { index: usize, outcome: Box<Outcome> },
+    Finished { index: usize, verdict: Box<Verdict> },
+}
+
+/// A snippet's time limit: its own (a `timeout` marker), else the job's.
+pub(crate) fn time_limit(snippet: &Snippet, default_s: f64) -> f64 {
+    snippet.timeout.unwrap_or(default_s)
+}
+
+/// A failed outcome that never reached Python (timeouts, crashes, lost workers, the
+/// runner's own errors): a pseudo exception `kind` and a message, no line.
+pub(crate) fn failure(
+    category: Category,
+    kind: &str,
+    message: String,
+    duration_ms: f64,
+) -> Outcome {
+    Outcome::failed(
+        category,
+        SnippetError {
+            kind: kind.into(),
+            message,
+            line: None,
+            traceback: None,
+        },
+        duration_ms,
+    )
 }
 
 #[cfg(test)]

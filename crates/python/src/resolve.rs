@@ -1,6 +1,6 @@
 //! Checking the API names the prose mentions against the installed libraries.
 //!
-//! The main process sends one [`ResolveJob`] to a worker (the same `__worker` process that
+//! The main process sends one [`ResolveJob`](crate::protocol::ResolveJob) to a worker (the same `__worker` process that
 //! runs snippets). The worker forks a child per library, bounded in time, which imports the
 //! library and answers each query through `resolver.py`: resolved (with its public home),
 //! unresolved (with suggestions), or unchecked (the library is missing or broken, say why).
@@ -16,74 +16,14 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context, Result};
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
-use serde::{Deserialize, Serialize};
-use snipcheck_record::{ReferenceKind, ReferenceStatus};
+use snipcheck_record::ReferenceStatus;
 
 use crate::capture::pipe;
 use crate::lines::{LineBuffer, ReadLine};
 use crate::pool::{PoolOptions, Worker};
-use crate::supervise::{fork_python, kill_group, reap, send, signal_name};
-
-/// One name to look up in one library.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Query {
-    /// Identifies the answer.
-    pub id: usize,
-    /// Import name of the library (`sklearn`); `builtins` for Python's own names.
-    pub library: String,
-    /// The name as written (`Imputer`, `nn.RNN`).
-    pub name: String,
-    /// Fully qualified path to check directly (`torch.nn.RNN`); `None` to search the
-    /// library's public modules for `name`.
-    #[serde(default)]
-    pub path: Option<String>,
-    pub kind: ReferenceKind,
-    /// Modules where the name is likely to live, for ranking suggestions.
-    #[serde(default)]
-    pub modules: Vec<String>,
-    /// The name is known not to exist at `path` (a failed import): only suggest.
-    #[serde(default)]
-    pub suggest_only: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Answer {
-    pub id: usize,
-    /// `resolved`, `unresolved` or `unchecked`.
-    pub status: ReferenceStatus,
-    /// The public home where it resolved.
-    pub resolved: Option<String>,
-    /// Real names it may mean, best first.
-    #[serde(default)]
-    pub suggestions: Vec<String>,
-    /// Why it is unchecked, or a caveat (a partial index).
-    pub reason: Option<String>,
-    /// Whether the library (the path's first part) is an installed module at all.
-    #[serde(default)]
-    pub module_found: bool,
-    /// How close the first suggestion is (0 to 2), to choose between libraries.
-    #[serde(default)]
-    pub score: f64,
-}
-
-/// The request line a worker receives.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ResolveJob {
-    pub resolve: Vec<Query>,
-    /// Where symbol indexes are cached; nothing is cached without it.
-    pub cache_dir: Option<PathBuf>,
-    /// Time allowed for walking one library's modules to build its index.
-    pub index_budget_s: f64,
-    /// Time allowed for one library altogether (import, index, lookups).
-    pub timeout_s: f64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-enum ResolveMessage {
-    Answer { answer: Answer },
-    Done,
-}
+use crate::process::{fork_python, reap, send, signal_name};
+use crate::protocol::{Answer, Query, ResolveJob, ResolveMessage};
+use crate::supervise::kill_group;
 
 /// How to resolve: the worker to start, and the job's limits.
 #[derive(Debug, Clone)]
@@ -245,24 +185,9 @@ fn child(
     report: RawFd,
     close: &[RawFd],
 ) -> ! {
-    // SAFETY: plain descriptor and process-group calls in a single-threaded child.
-    unsafe {
-        libc::setpgid(0, 0);
-        for &fd in close {
-            libc::close(fd);
-        }
-        // Libraries print while importing (TensorFlow's logs): keep the terminal clean.
-        let devnull = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        if devnull >= 0 {
-            for fd in 0..3 {
-                libc::dup2(devnull, fd);
-            }
-            libc::close(devnull);
-        }
-        // A crash while importing must be a crash, not Rust's stack-overflow handler.
-        libc::signal(libc::SIGSEGV, libc::SIG_DFL);
-        libc::signal(libc::SIGBUS, libc::SIG_DFL);
-    }
+    // Libraries print while importing (TensorFlow's logs): keep the terminal clean.
+    // SAFETY: right after the fork, in a single-threaded child.
+    unsafe { crate::process::after_fork(close, None, None) };
     let _ = resolver
         .bind(py)
         .call_method1("resolve_library", (request, report));

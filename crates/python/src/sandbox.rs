@@ -207,7 +207,7 @@ pub fn probe_landlock() -> Result<String, String> {
     }
     let mut text = String::new();
     let _ = std::fs::File::from(read).read_to_string(&mut text);
-    let status = crate::supervise::reap(pid);
+    let status = crate::process::reap(pid);
     if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
         Ok(text)
     } else if text.is_empty() {

@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use pyo3::prelude::*;
 use pyo3::types::PyModule;
-use snipcheck_record::{Category, Outcome, SnippetError};
+use snipcheck_record::{Category, Outcome, Verdict};
 
 use crate::capture::{pipe, OutputPipe};
 use crate::child::{self, ChildSetup};
 use crate::lines::LineBuffer;
 use crate::pid_namespace::PidNamespace;
-use crate::protocol::{ChildMessage, Isolation, Job, WorkerMessage};
+use crate::process::{fork_python, reap, send, signal_name};
+use crate::protocol::{failure, ChildMessage, Isolation, Job, WorkerMessage};
 use crate::sandbox::{self, Folders, ProcessCap, SandboxOptions};
 
 /// After SIGTERM, how long a timed-out child gets before SIGKILL.
@@ -70,12 +71,13 @@ pub fn run_job(ctx: &mut JobContext<'_>) -> Result<()> {
             report(
                 ctx,
                 next,
-                failed(
+                failure(
                     Category::Crashed,
                     "ChildLost",
                     "the process running the snippet ended before reporting".into(),
                     0.0,
-                ),
+                )
+                .into(),
             )?;
             next + 1
         };
@@ -182,28 +184,11 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
     })
 }
 
-/// Forks with the GIL held, bracketed by the hooks CPython's `os.fork` uses; returns what
-/// `fork` returns.
-pub(crate) fn fork_python(_py: Python<'_>) -> libc::pid_t {
-    // SAFETY: the caller holds the GIL (the token proves it); the hooks keep the
-    // interpreter's locks consistent in both processes.
-    unsafe {
-        pyo3::ffi::PyOS_BeforeFork();
-        let pid = libc::fork();
-        if pid == 0 {
-            pyo3::ffi::PyOS_AfterFork_Child();
-        } else {
-            pyo3::ffi::PyOS_AfterFork_Parent();
-        }
-        pid
-    }
-}
-
 /// Forwards a child's reports until it ends; returns the index of the first snippet that
 /// still needs a verdict.
 fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
     let job = ctx.job;
-    let limit_s = |index: usize| crate::pool::time_limit(&job.snippets[index], job.timeout_s);
+    let limit_s = |index: usize| crate::protocol::time_limit(&job.snippets[index], job.timeout_s);
     let mut limit = Duration::ZERO;
     let mut next = 0;
     let mut running: Option<(usize, Instant)> = None;
@@ -231,7 +216,7 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
                     limit = Duration::from_secs_f64(limit_s(index).max(0.001));
                     noticed = false;
                 }
-                Ok(ChildMessage::Finished { index, mut outcome }) => {
+                Ok(ChildMessage::Finished { index, mut verdict }) => {
                     running = None;
                     next = index + 1;
                     // The child wrote the snippet's output and separator before this report,
@@ -239,9 +224,9 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
                     // be missing here and charged to the next snippet.
                     child.stdout.drain();
                     child.stderr.drain();
-                    outcome.stdout = child.stdout.take_finished();
-                    outcome.stderr = child.stderr.take_finished();
-                    report(ctx, index, *outcome)?;
+                    verdict.outcome.stdout = child.stdout.take_finished();
+                    verdict.outcome.stderr = child.stderr.take_finished();
+                    report(ctx, index, *verdict)?;
                     if let Some(go_on) = &child.go_on {
                         // The verdict is in the main process's pipe: the next may start. A
                         // child that is gone cannot read it; its end is seen by the pidfd.
@@ -259,7 +244,7 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
                 let mut outcome = death_outcome(status, started.elapsed());
                 outcome.stdout = child.stdout.take_current();
                 outcome.stderr = child.stderr.take_current();
-                report(ctx, index, outcome)?;
+                report(ctx, index, outcome.into())?;
                 return Ok(index + 1);
             }
             return Ok(next);
@@ -272,7 +257,7 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
             terminate(&child);
             child.stdout.drain();
             child.stderr.drain();
-            let mut outcome = failed(
+            let mut outcome = failure(
                 Category::Timeout,
                 "Timeout",
                 format!(
@@ -283,7 +268,7 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
             );
             outcome.stdout = child.stdout.take_current();
             outcome.stderr = child.stderr.take_current();
-            report(ctx, index, outcome)?;
+            report(ctx, index, outcome.into())?;
             return Ok(index + 1);
         }
         if !noticed && elapsed >= SLOW_NOTICE {
@@ -374,7 +359,7 @@ fn death_outcome(status: libc::c_int, elapsed: Duration) -> Outcome {
     let ms = elapsed.as_secs_f64() * 1000.0;
     if libc::WIFSIGNALED(status) {
         let signal = libc::WTERMSIG(status);
-        return failed(
+        return failure(
             Category::Crashed,
             "Signal",
             format!(
@@ -389,7 +374,7 @@ fn death_outcome(status: libc::c_int, elapsed: Duration) -> Outcome {
     } else {
         -1
     };
-    failed(
+    failure(
         Category::Exited,
         "ProcessExit",
         format!(
@@ -399,44 +384,15 @@ fn death_outcome(status: libc::c_int, elapsed: Duration) -> Outcome {
     )
 }
 
-fn failed(category: Category, kind: &str, message: String, duration_ms: f64) -> Outcome {
-    Outcome::failed(
-        category,
-        SnippetError {
-            kind: kind.into(),
-            message,
-            line: None,
-            traceback: None,
-        },
-        duration_ms,
-    )
-}
-
-fn report(ctx: &mut JobContext<'_>, index: usize, outcome: Outcome) -> Result<()> {
+fn report(ctx: &mut JobContext<'_>, index: usize, verdict: Verdict) -> Result<()> {
     send(
         ctx.protocol,
         &WorkerMessage::Finished {
             job: ctx.job.job,
             index,
-            outcome,
+            verdict,
         },
     )
-}
-
-pub fn send(protocol: &mut File, message: &impl serde::Serialize) -> Result<()> {
-    use std::io::Write;
-    let mut line = serde_json::to_vec(message)?;
-    line.push(b'\n');
-    protocol
-        .write_all(&line)
-        .context("the main process stopped listening")
-}
-
-pub(crate) fn reap(pid: libc::pid_t) -> libc::c_int {
-    let mut status = 0;
-    // SAFETY: waiting for our own child.
-    unsafe { libc::waitpid(pid, &mut status, 0) };
-    status
 }
 
 fn pidfd_open(pid: libc::pid_t) -> std::io::Result<OwnedFd> {
@@ -473,22 +429,6 @@ fn output_separator() -> Vec<u8> {
 fn dup_file(fd: RawFd) -> File {
     // SAFETY: dup returns a new descriptor that the File then owns.
     unsafe { File::from_raw_fd(libc::dup(fd)) }
-}
-
-pub(crate) fn signal_name(signal: libc::c_int) -> &'static str {
-    match signal {
-        libc::SIGSEGV => "SIGSEGV, a segmentation fault",
-        libc::SIGABRT => "SIGABRT, an abort",
-        libc::SIGKILL => "SIGKILL, perhaps the out-of-memory killer",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGILL => "SIGILL",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGXFSZ => "SIGXFSZ, the file size limit",
-        libc::SIGXCPU => "SIGXCPU, the CPU time limit",
-        _ => "another signal",
-    }
 }
 
 fn describe_seconds(seconds: f64) -> String {

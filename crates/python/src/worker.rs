@@ -1,7 +1,8 @@
 //! The worker process (`snipcheck __worker`): cuts itself off the network, starts CPython
 //! once, imports the warm-up modules, then runs jobs in forked children (see `supervise`).
 
-use std::ffi::CString;
+use std::collections::BTreeMap;
+use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::BufRead;
 use std::os::fd::FromRawFd;
@@ -14,9 +15,10 @@ use snipcheck_record::PythonInfo;
 
 use crate::interpreter;
 use crate::pid_namespace::PidNamespace;
+use crate::process::send;
 use crate::protocol::{Request, WorkerArguments, WorkerMessage};
 use crate::sandbox::{self, Folders, SandboxOptions};
-use crate::supervise::{self, send, JobContext};
+use crate::supervise::{self, JobContext};
 use crate::venv::PythonEnv;
 
 /// Serves as a worker when the program was started as one (by the pool), returning the
@@ -98,13 +100,17 @@ fn serve(
     };
     interpreter::start(&env)?;
     let (runner, python) = Python::attach(|py| -> Result<_> {
-        let runner = load_runner(py)?;
+        let modules = PythonModules::load(py)?;
         if !options.network && network.starts_with("off (socket") {
-            runner.bind(py).call_method0("refuse_network")?;
+            modules.network.bind(py).call_method0("refuse_network")?;
         }
-        warm_up(py, &runner, warmup)?;
-        let info: String = runner.bind(py).call_method0("python_info")?.extract()?;
-        Ok((runner, serde_json::from_str::<PythonInfo>(&info)?))
+        warm_up(py, &modules.warmup, warmup)?;
+        let info: String = modules
+            .warmup
+            .bind(py)
+            .call_method0("python_info")?
+            .extract()?;
+        Ok((modules.snippet, serde_json::from_str::<PythonInfo>(&info)?))
     })?;
     let sandbox = sandbox::report(
         options,
@@ -157,25 +163,80 @@ fn serve(
 
 /// Imports the warm-up modules so every forked child starts with them loaded, then
 /// freezes the heap so children do not copy it when the garbage collector walks it.
-fn warm_up(py: Python<'_>, runner: &Py<PyModule>, warmup: &[String]) -> Result<()> {
+fn warm_up(py: Python<'_>, warmer: &Py<PyModule>, warmup: &[String]) -> Result<()> {
     for module in warmup {
         // A broken package must not stop the run: its snippets will say what is wrong.
-        if let Err(err) = runner.bind(py).call_method1("warm_up", (module.as_str(),)) {
+        if let Err(err) = warmer.bind(py).call_method1("warm_up", (module.as_str(),)) {
             eprintln!("snipcheck: warm-up import of {module} failed: {err}");
         }
     }
-    runner.bind(py).call_method0("freeze_heap")?;
+    warmer.bind(py).call_method0("freeze_heap")?;
     Ok(())
 }
 
-fn load_runner(py: Python<'_>) -> Result<Py<PyModule>> {
-    let code = CString::new(include_str!("runner.py"))?;
-    let module = PyModule::from_code(py, &code, c"<snipcheck runner>", c"_snipcheck_runner")
-        .map_err(|err| anyhow!("cannot load the snippet runner: {err}"))?;
-    // Output checks live beside it; it imports them by this name (after the runner, which
-    // they import in turn).
-    let code = CString::new(include_str!("doctest_runner.py"))?;
-    PyModule::from_code(py, &code, c"<snipcheck doctest>", c"_snipcheck_doctest")
-        .map_err(|err| anyhow!("cannot load the doctest runner: {err}"))?;
-    Ok(module.unbind())
+/// The Python side of a worker, one file per job, loaded in the order they import each
+/// other (none imports one loaded after it): how an exception becomes a verdict, executing
+/// code, doctests, running a snippet; and, imported by none, the network refusal and the
+/// warm-up.
+const PYTHON_FILES: [(&str, &CStr, &CStr); 6] = [
+    (
+        include_str!("classify.py"),
+        c"<snipcheck classify>",
+        c"_snipcheck_classify",
+    ),
+    (
+        include_str!("runner.py"),
+        c"<snipcheck runner>",
+        c"_snipcheck_runner",
+    ),
+    (
+        include_str!("doctest_runner.py"),
+        c"<snipcheck doctest>",
+        c"_snipcheck_doctest",
+    ),
+    (
+        include_str!("snippet.py"),
+        c"<snipcheck snippet>",
+        c"_snipcheck_snippet",
+    ),
+    (
+        include_str!("network.py"),
+        c"<snipcheck network>",
+        c"_snipcheck_network",
+    ),
+    (
+        include_str!("warmup.py"),
+        c"<snipcheck warm-up>",
+        c"_snipcheck_warmup",
+    ),
+];
+
+/// The modules the worker and its children call into.
+struct PythonModules {
+    /// `run_snippet`, `define_fixtures`, `enter_folders`, `restore_stdio`.
+    snippet: Py<PyModule>,
+    network: Py<PyModule>,
+    warmup: Py<PyModule>,
+}
+
+impl PythonModules {
+    fn load(py: Python<'_>) -> Result<PythonModules> {
+        let mut loaded = BTreeMap::new();
+        for (source, file, name) in PYTHON_FILES {
+            let code = CString::new(source)?;
+            let module = PyModule::from_code(py, &code, file, name)
+                .map_err(|err| anyhow!("cannot load {}: {err}", file.to_string_lossy()))?;
+            loaded.insert(name.to_string_lossy().into_owned(), module.unbind());
+        }
+        let mut take = |name: &str| {
+            loaded
+                .remove(name)
+                .ok_or_else(|| anyhow!("{name} was not loaded"))
+        };
+        Ok(PythonModules {
+            snippet: take("_snipcheck_snippet")?,
+            network: take("_snipcheck_network")?,
+            warmup: take("_snipcheck_warmup")?,
+        })
+    }
 }

@@ -352,6 +352,63 @@ pub struct SnippetRecord {
     pub outcome: Outcome,
 }
 
+/// What a failed snippet found missing, as Python's exception named it (never read back
+/// from its message). It travels with the outcome, from the runner to the suggestions;
+/// the record keeps only the suggestions made from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Missing {
+    /// A name a module lacks: `from module import name`, `module.name`, or, with
+    /// `submodule`, `import module.name`.
+    Name {
+        module: String,
+        name: String,
+        #[serde(default)]
+        submodule: bool,
+        /// The module as the snippet wrote it when that differs (`os.path` for
+        /// `posixpath`), so suggestions use the snippet's own words.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        written: Option<String>,
+    },
+    /// A name the snippet uses and nothing defines (`NameError`).
+    Undefined { name: String },
+}
+
+/// A snippet's verdict on its way from the runner to the record: the outcome, and what the
+/// failure found missing. The record keeps the outcome (see [`Checked::into_record`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Missing>,
+}
+
+impl From<Outcome> for Verdict {
+    fn from(outcome: Outcome) -> Self {
+        Verdict {
+            outcome,
+            missing: None,
+        }
+    }
+}
+
+/// A snippet and its verdict, before the record is made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub snippet: Snippet,
+    pub verdict: Verdict,
+}
+
+impl Checked {
+    pub fn into_record(self) -> SnippetRecord {
+        SnippetRecord {
+            snippet: self.snippet,
+            outcome: self.verdict.outcome,
+        }
+    }
+}
+
 /// What kind of API object the prose names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::python_text::Import;
+
 /// Library names as written in prose (lowercase) and the name they are imported by.
 const DEFAULT_LIBRARIES: &[(&str, &str)] = &[
     ("scikit-learn", "sklearn"),
@@ -159,129 +161,11 @@ impl Names {
     }
 }
 
-/// One name bound by an import statement in an example.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Import {
-    /// The name the statement binds (`nn`, `np`, `mean_squared_error`, `torch`).
-    pub(crate) binding: String,
-    /// What it binds to, fully qualified (`torch.nn`, `sklearn.metrics.mean_squared_error`).
-    pub(crate) target: String,
-    /// The module the name was taken from (`sklearn.metrics`), or the module itself.
-    pub(crate) module: String,
-}
-
-impl Import {
-    /// The top-level package: the library the name belongs to.
-    pub(crate) fn library(&self) -> &str {
-        self.target.split('.').next().unwrap_or(&self.target)
-    }
-}
-
-/// The imports of a piece of Python code, read line by line (absolute imports on one line;
-/// anything more exotic is simply not learnt from).
-pub(crate) fn imports(code: &str) -> Vec<Import> {
-    let mut out = Vec::new();
-    for line in code.lines() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if let Some(rest) = line.strip_prefix("import ") {
-            for part in rest.split(',') {
-                let mut words = part.split_whitespace();
-                let Some(module) = words.next().filter(|m| is_dotted_path(m)) else {
-                    continue;
-                };
-                let import = match (words.next(), words.next()) {
-                    (Some("as"), Some(alias)) if is_identifier(alias) => Import {
-                        binding: alias.to_string(),
-                        target: module.to_string(),
-                        module: module.to_string(),
-                    },
-                    (None, _) => {
-                        // `import a.b` binds `a`.
-                        let top = module.split('.').next().unwrap_or(module).to_string();
-                        Import {
-                            binding: top.clone(),
-                            target: top,
-                            module: module.to_string(),
-                        }
-                    }
-                    _ => continue,
-                };
-                out.push(import);
-            }
-        } else if let Some(rest) = line.strip_prefix("from ") {
-            let Some((module, names)) = rest.split_once(" import ") else {
-                continue;
-            };
-            let module = module.trim();
-            if !is_dotted_path(module) {
-                continue; // relative imports say nothing about a library
-            }
-            let names = names.trim().trim_start_matches('(').trim_end_matches(')');
-            for part in names.split(',') {
-                let mut words = part.split_whitespace();
-                let Some(name) = words.next().filter(|n| is_identifier(n)) else {
-                    continue;
-                };
-                let binding = match (words.next(), words.next()) {
-                    (Some("as"), Some(alias)) if is_identifier(alias) => alias,
-                    (None, _) => name,
-                    _ => continue,
-                };
-                out.push(Import {
-                    binding: binding.to_string(),
-                    target: format!("{module}.{name}"),
-                    module: module.to_string(),
-                });
-            }
-        }
-    }
-    out
-}
-
-/// A Python identifier (ASCII; prose rarely names anything else).
-pub(crate) fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// One or more identifiers joined by dots.
-pub(crate) fn is_dotted_path(s: &str) -> bool {
-    !s.is_empty() && s.split('.').all(is_identifier)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::python_text::imports;
     use crate::references::ReferenceContext;
-
-    #[test]
-    fn reads_imports() {
-        let got = imports(
-            "import torch\nimport torch.nn as nn\nfrom sklearn.metrics import (r2_score, \
-             mean_squared_error as mse)\nimport os.path, json  # two\nfrom . import x\n\
-             x = 'import nothing'\n",
-        );
-        let pairs: Vec<(&str, &str)> = got
-            .iter()
-            .map(|i| (i.binding.as_str(), i.target.as_str()))
-            .collect();
-        assert_eq!(
-            pairs,
-            vec![
-                ("torch", "torch"),
-                ("nn", "torch.nn"),
-                ("r2_score", "sklearn.metrics.r2_score"),
-                ("mse", "sklearn.metrics.mean_squared_error"),
-                ("os", "os"),
-                ("json", "json"),
-            ]
-        );
-        assert_eq!(got[2].module, "sklearn.metrics");
-        assert_eq!(got[2].library(), "sklearn");
-    }
 
     #[test]
     fn library_names_and_english_words() {

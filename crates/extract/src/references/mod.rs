@@ -19,8 +19,9 @@ use std::collections::HashMap;
 
 use snipcheck_record::{ReferenceKind, Snippet};
 
+use crate::python_text::{self, is_dotted_path, is_identifier, Import};
 use crate::{Document, Format};
-use libraries::{is_dotted_path, is_identifier, Names};
+use libraries::Names;
 use prose::{Kind, Prose};
 
 pub use prose::IGNORE_MARKER;
@@ -72,9 +73,9 @@ pub fn extract_references(
     context: &ReferenceContext,
 ) -> Vec<ReferenceCandidate> {
     let mut names = Names::new(context);
-    let imports: Vec<Vec<libraries::Import>> = snippets
+    let imports: Vec<Vec<Import>> = snippets
         .iter()
-        .map(|s| libraries::imports(&s.code))
+        .map(|s| python_text::imports(&s.code))
         .collect();
     for list in &imports {
         names.learn(list);
@@ -147,7 +148,7 @@ struct Reader<'a> {
     names: &'a Names,
     prose: &'a Prose,
     snippets: &'a [Snippet],
-    imports: &'a [Vec<libraries::Import>],
+    imports: &'a [Vec<Import>],
 }
 
 /// A name found by a pattern, before its context is worked out.

@@ -20,10 +20,10 @@ use html5ever::Attribute;
 use snipcheck_record::{Diagnostic, SnippetKind};
 
 use crate::doctest;
+use crate::formats::text;
 use crate::ids::{Item, Meta};
 use crate::markers::{self, Markers, Waiting};
 use crate::output;
-use crate::text;
 use crate::Lang;
 
 /// Scans an HTML document for headings and Python blocks.

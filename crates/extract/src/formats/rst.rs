@@ -10,9 +10,9 @@
 use snipcheck_record::{Diagnostic, ExpectedOutput, Severity, SnippetKind};
 
 use crate::doctest;
+use crate::formats::text;
 use crate::ids::{Item, Meta};
 use crate::markers::{self, Waiting};
-use crate::text;
 use crate::Lang;
 
 /// Characters reST accepts in section adornments.

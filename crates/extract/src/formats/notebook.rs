@@ -11,8 +11,8 @@ use serde_json::value::RawValue;
 use snipcheck_record::{Diagnostic, Severity};
 
 use crate::doctest;
+use crate::formats::markdown::{self, LineIndex};
 use crate::ids::{Item, Meta};
-use crate::markdown::{self, LineIndex};
 
 /// The session all code cells of a notebook share.
 pub(crate) const SESSION: &str = "notebook";

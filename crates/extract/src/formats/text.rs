@@ -276,7 +276,7 @@ impl Analyzer {
 mod tests {
     use super::*;
 
-    const GUIDE: &str = include_str!("../../../snippets/ml-engineer-interview-guide.txt");
+    const GUIDE: &str = include_str!("../../../../snippets/ml-engineer-interview-guide.txt");
 
     /// (line, end_line, code) of each example.
     fn codes(text: &str) -> Vec<(u32, u32, String)> {
