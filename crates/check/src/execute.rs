@@ -208,7 +208,7 @@ fn run_pool(
             jobs.iter().filter(|j| !j.snippets.is_empty()).count(),
         );
     }
-    snipcheck_python::pool::handle_interrupts();
+    snipcheck_python::interrupt::handle_interrupts();
     let nothing_to_run = PoolResult {
         python: None,
         sandbox: None,

@@ -20,10 +20,10 @@ use snipcheck_record::ReferenceStatus;
 
 use crate::capture::pipe;
 use crate::lines::{LineBuffer, ReadLine};
-use crate::pool::{PoolOptions, Worker};
 use crate::process::{fork_python, reap, send, signal_name};
 use crate::protocol::{Answer, Query, ResolveJob, ResolveMessage};
 use crate::supervise::kill_group;
+use crate::worker_process::{PoolOptions, Worker};
 
 /// How to resolve: the worker to start, and the job's limits.
 #[derive(Debug, Clone)]

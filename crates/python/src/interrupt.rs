@@ -1,0 +1,40 @@
+//! Ctrl-C: the main process stops cleanly instead of dying, and takes its workers down.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// Set by the SIGINT handler; checked by the pool.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Makes Ctrl-C stop the run cleanly instead of killing the main process: the workers die
+/// of the same SIGINT (their children follow by PR_SET_PDEATHSIG) and the pool winds down.
+pub fn handle_interrupts() {
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(
+            libc::SIGINT,
+            on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+    }
+}
+
+pub(crate) fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Live worker processes, so an interrupt can stop them even when the SIGINT reached only
+/// this process (sent by `kill`, not typed at a terminal).
+pub(crate) static WORKER_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+pub(crate) fn kill_workers() {
+    if let Ok(pids) = WORKER_PIDS.lock() {
+        for &pid in pids.iter() {
+            // SAFETY: signalling a worker process we started.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+}
