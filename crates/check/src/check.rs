@@ -54,17 +54,18 @@ pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<Chec
         observer.cached(execution.cached, execution.ran);
     }
     let references = references::records(found, &execution.answers, &loaded.config.references);
+    let mut snippets: Vec<_> = execution
+        .results
+        .into_iter()
+        .map(|result| result.into_record())
+        .collect();
     let mut diagnostics = inputs.diagnostics;
-    diagnostics.extend(snipcheck_python::skips::diagnose(&mut execution.records));
+    diagnostics.extend(snipcheck_python::skips::diagnose(&mut snippets));
 
     let mut record = Record::new(
         documents.len() as u32,
         execution.python,
-        execution
-            .results
-            .into_iter()
-            .map(|result| result.into_record())
-            .collect(),
+        snippets,
         references,
         diagnostics,
     );
