@@ -130,6 +130,7 @@ pub fn resolve(options: &ResolveOptions, queries: &[Query]) -> Vec<Answer> {
                 reason: Some(format!("could not check names: {err:#}")),
                 module_found: false,
                 score: 0.0,
+                near: false,
             })
             .collect()
     })
@@ -158,8 +159,9 @@ pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig)
             .iter()
             .filter(|(_, a)| a.status == ReferenceStatus::Unresolved)
             .collect();
-        // Missing everywhere: the library with the closest real name comes first.
-        unresolved.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+        // Missing everywhere: the library the name misspells comes first, else the one
+        // with the closest real name.
+        unresolved.sort_by(|a, b| (b.1.near.cmp(&a.1.near)).then(b.1.score.total_cmp(&a.1.score)));
         let mut library = c.libraries.first().cloned();
         let mut suggestions = Vec::new();
         let mut resolved_name = None;
@@ -186,10 +188,12 @@ pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig)
             (ReferenceStatus::Unchecked, Some(reason.to_string()))
         };
         // Inline code like `r.json()` or `PUT` that names nothing installed is not a
-        // reference; `json.parse` is one, since `json` is a module.
+        // reference; `json.parse` is one, since `json` is a module, and so is `Tbale`,
+        // a typo of a real name.
         if c.speculative && status != ReferenceStatus::Resolved {
             let module_exists = c.path.is_some() && tried.iter().any(|(_, a)| a.module_found);
-            if !module_exists {
+            let misspelt = c.path.is_none() && unresolved.first().is_some_and(|(_, a)| a.near);
+            if !module_exists && !misspelt {
                 continue;
             }
         }
@@ -361,6 +365,7 @@ mod tests {
             reason: None,
             module_found: true,
             score: 0.0,
+            near: false,
         }
     }
 
@@ -490,5 +495,24 @@ mod tests {
         }];
         let unresolved = [answer(0, ReferenceStatus::Unresolved, None)];
         assert!(records(found, &unresolved, &ReferencesConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn a_lone_name_that_misspells_a_real_one_is_kept() {
+        let mut lone = candidate(false, &["other", "rich"]);
+        lone.speculative = true;
+        let found = vec![Found {
+            path: "d.md".into(),
+            candidate: lone,
+            queries: vec![0, 1],
+        }];
+        let mut far = answer(0, ReferenceStatus::Unresolved, Some("other.Tab"));
+        far.score = 1.0;
+        let mut near = answer(1, ReferenceStatus::Unresolved, Some("rich.table.Table"));
+        near.near = true;
+        let kept = records(found, &[far, near], &ReferencesConfig::default());
+        assert_eq!(kept[0].severity, Severity::Warning);
+        assert_eq!(kept[0].library.as_deref(), Some("rich"));
+        assert_eq!(kept[0].suggestions, vec!["rich.table.Table", "other.Tab"]);
     }
 }

@@ -64,6 +64,10 @@ pub struct Answer {
     /// How close the first suggestion is (0 to 2), to choose between libraries.
     #[serde(default)]
     pub score: f64,
+    /// The first suggestion is a near miss: the name is a typo of it (a few edits away,
+    /// fewer for short names).
+    #[serde(default)]
+    pub near: bool,
 }
 
 /// The request line a worker receives.
@@ -131,6 +135,7 @@ fn unchecked(id: usize, reason: &str) -> Answer {
         reason: Some(reason.to_string()),
         module_found: false,
         score: 0.0,
+        near: false,
     }
 }
 
@@ -287,6 +292,62 @@ mod tests {
             serde_json::from_str::<Request>(run).unwrap(),
             Request::Run(_)
         ));
+    }
+
+    /// Runs `script` in a plain `python3` with `resolver.py` loaded as `r`: its ranking
+    /// needs no installed library, only an index built by hand.
+    fn run_resolver_script(script: &str) {
+        let prelude = "import importlib.util, sys\n\
+            spec = importlib.util.spec_from_file_location('r', sys.argv[1])\n\
+            r = importlib.util.module_from_spec(spec)\n\
+            spec.loader.exec_module(r)\n";
+        let output = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(format!("{prelude}{script}"))
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/src/resolver.py"))
+            .output()
+            .expect("python3 runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    #[test]
+    fn typos_cost_one_edit_per_swap_and_short_or_plural_words_are_no_typos() {
+        run_resolver_script(
+            "assert r._edits('JSONEnocdeError', 'JSONEncodeError', 2) == 1\n\
+             assert r._edits('Tbale', 'Table', 1) == 1\n\
+             assert r._edits('abcdef', 'badcfe', 2) == 3\n\
+             assert not r._may_be_typo('false', 'False')\n\
+             assert not r._may_be_typo('errors', 'error')\n\
+             assert not r._may_be_typo('dataclass', 'dataclasses')\n\
+             assert r._may_be_typo('TypEerror', 'TypeError')\n\
+             assert r._typo_budget('PUT') == 0 and r._typo_budget('Table') == 1\n",
+        );
+    }
+
+    #[test]
+    fn near_misses_lead_with_the_public_home_of_the_implied_kind() {
+        run_resolver_script(
+            "ix = r._Index('lib', None, 1)\n\
+             ix._names = {\n\
+               'JSONDecodeError': [['lib.JSONDecodeError', 'class', 2]],\n\
+               'JSONEncodeError': [['lib.JSONEncodeError', 'class', 2]],\n\
+               'transformer': [['lib.nn.modules.transformer', 'module', 2]],\n\
+               'Transformer': [['lib.nn.modules.transformer.Transformer', 'class', 2],\n\
+                               ['lib.nn.Transformer', 'class', 1]],\n\
+               'Decoder': [['lib.decoder', 'module', 2], ['lib.codec.Decoder', 'class', 2]],\n\
+               'Error': [['lib.decoder.Error', 'class', 2], ['lib.Error', 'class', 1]],\n\
+             }\n\
+             assert ix.suggest('JSONEnocdeError', 'unknown', [])[0][0] == 'lib.JSONEncodeError'\n\
+             found, score, near = ix.suggest('Tranfsormer', 'unknown', ['lib.nn'], exclude='lib.nn.Tranfsormer')\n\
+             assert found[0] == 'lib.nn.Transformer' and near, found\n\
+             assert ix.suggest('Decodre', 'unknown', [])[0][0] == 'lib.codec.Decoder'\n\
+             assert ix.suggest('Errro', 'unknown', [], exclude='lib.decoder.Errro')[0][0] == 'lib.decoder.Error'\n\
+             assert not ix.suggest('Imputer', 'class', [])[2]\n",
+        );
     }
 
     #[test]

@@ -437,9 +437,15 @@ impl Reader<'_> {
             modules = mods;
             if code {
                 // A lone name in inline code is as often an HTTP verb, a parameter or a
-                // shell command as an API name: look for it nearby, as a module of its own
-                // and among the builtins, and report it only where it is found.
+                // shell command as an API name: look for it nearby, else in what the whole
+                // document is about, as a module of its own and among the builtins, and
+                // report it only where it is found or where it misspells a real name.
                 speculative = true;
+                for library in self.names.in_scope() {
+                    if !libraries.contains(&library) {
+                        libraries.push(library);
+                    }
+                }
                 for library in [found.name.as_str(), "builtins"] {
                     if !libraries.iter().any(|l| l == library) {
                         libraries.push(library.to_string());
