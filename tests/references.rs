@@ -146,31 +146,30 @@ fn index_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// The site-packages folder of the environment `config` builds (from the registry, on first
+/// use), after checking that `installed` (a snippet importing its packages) passes there.
+fn site_packages(installed: &str, config: &str) -> std::path::PathBuf {
+    let output = snipcheck(&["check", installed, "--config", config, "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let prefix = record(&output)["python"]["prefix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::read_dir(Path::new(&prefix).join("lib"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("site-packages"))
+        .find(|p| p.is_dir())
+        .expect("site-packages")
+}
+
 /// Prose nobody here wrote: the READMEs of attrs, requests and rich, taken from the
 /// packages installed at test time. Their correct names must resolve, with no false error.
 #[test]
 #[ignore = "installs attrs, requests and rich from the package registry; .ci/run runs it"]
 fn readmes_of_well_known_packages() {
     let config = "fixtures/references/readmes/snipcheck.yaml";
-    let installed = snipcheck(&[
-        "check",
-        "fixtures/references/readmes/installed.md",
-        "--config",
-        config,
-        "--format",
-        "json",
-    ]);
-    assert_eq!(installed.status.code(), Some(0), "{}", stderr(&installed));
-    let prefix = record(&installed)["python"]["prefix"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let site = std::fs::read_dir(Path::new(&prefix).join("lib"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path().join("site-packages"))
-        .find(|p| p.is_dir())
-        .expect("site-packages");
+    let site = site_packages("fixtures/references/readmes/installed.md", config);
     let docs = tempfile::tempdir().unwrap();
     for package in ["attrs", "requests", "rich"] {
         let info = std::fs::read_dir(&site)
@@ -366,25 +365,10 @@ fn check_references(folder: &Path) -> Vec<serde_json::Value> {
 #[test]
 #[ignore = "installs eight packages from the package registry; .ci/run runs it"]
 fn misspelt_names_in_readmes_are_caught_with_the_original_suggested() {
-    let installed = snipcheck(&[
-        "check",
+    let site = site_packages(
         "fixtures/references/mutations/installed.md",
-        "--config",
         "fixtures/references/mutations/snipcheck.yaml",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(installed.status.code(), Some(0), "{}", stderr(&installed));
-    let prefix = record(&installed)["python"]["prefix"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let site = std::fs::read_dir(Path::new(&prefix).join("lib"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path().join("site-packages"))
-        .find(|p| p.is_dir())
-        .expect("site-packages");
+    );
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mutations");
     let _ = std::fs::remove_dir_all(&work);
     let (original, mutated) = (work.join("original"), work.join("mutated"));
@@ -476,4 +460,29 @@ fn misspelt_names_in_readmes_are_caught_with_the_original_suggested() {
     );
     assert!(percent(caught) >= 95.0, "caught {caught} of {total}");
     assert!(percent(first) >= 95.0, "original first {first} of {total}");
+}
+
+/// Names the examples take from their imports are checked statically, so those after an
+/// early failure are reported too, each once, with the snippet's id, line and suggestion.
+#[test]
+fn names_in_code_are_checked_even_after_an_early_failure() {
+    let output = snipcheck(&[
+        "check",
+        "fixtures/references/code.md",
+        "--config",
+        CONFIG,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let record = record(&output);
+    let categories: Vec<&str> = record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(categories, ["undefined-name", "missing-name", "passed"]);
+    stable_settings()
+        .bind(|| insta::assert_json_snapshot!("code_references", record["references"]));
 }

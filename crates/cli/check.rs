@@ -45,7 +45,12 @@ pub fn check(args: &CheckArgs) -> Result<u8> {
             if execution.ran == 1 { "" } else { "s" }
         );
     }
-    let references = references::records(found, &execution.answers, &loaded.config.references);
+    let references = references::records(
+        found,
+        &execution.answers,
+        &loaded.config.references,
+        &execution.records,
+    );
 
     let mut record = Record::new(
         documents.len() as u32,

@@ -84,7 +84,9 @@ pub fn extract(
     }
     let context = config.context();
     for (document, snippets) in documents.iter().zip(snippets) {
-        for candidate in snipcheck_extract::extract_references(document, snippets, &context) {
+        let prose = snipcheck_extract::extract_references(document, snippets, &context);
+        let code = snipcheck_extract::extract_code_references(document, snippets);
+        for candidate in prose.into_iter().chain(code) {
             let mut ids = Vec::new();
             if !is_ignored(&candidate, config) {
                 for library in &candidate.libraries {
@@ -137,8 +139,14 @@ pub fn resolve(options: &ResolveOptions, queries: &[Query]) -> Vec<Answer> {
 }
 
 /// The record's references: each candidate with the first library it resolved in, or the
-/// suggestions of the libraries it did not.
-pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig) -> Vec<Reference> {
+/// suggestions of the libraries it did not. `runs` are the snippets' verdicts: a name in
+/// code that the run already proved missing is reported there, not again here.
+pub fn records(
+    found: Vec<Found>,
+    answers: &[Answer],
+    config: &ReferencesConfig,
+    runs: &[SnippetRecord],
+) -> Vec<Reference> {
     let by_id: BTreeMap<usize, &Answer> = answers.iter().map(|a| (a.id, a)).collect();
     let mut out = Vec::new();
     for Found {
@@ -197,6 +205,12 @@ pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig)
                 continue;
             }
         }
+        // A name in code is only news when it is wrong, and the run did not already say so.
+        if c.snippet.is_some()
+            && (status != ReferenceStatus::Unresolved || proven_missing(&path, &c, runs))
+        {
+            continue;
+        }
         let severity = match status {
             ReferenceStatus::Unresolved if c.explicit => Severity::Error,
             ReferenceStatus::Unresolved => config.bare.unwrap_or(Severity::Warning),
@@ -220,6 +234,15 @@ pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig)
         });
     }
     out
+}
+
+/// Whether the run of the snippet that holds code reference `c` failed on that very name.
+fn proven_missing(path: &str, c: &ReferenceCandidate, runs: &[SnippetRecord]) -> bool {
+    runs.iter()
+        .filter(|r| r.snippet.path == path && Some(&r.snippet.id) == c.snippet.as_ref())
+        .filter_map(|r| r.outcome.error.as_ref())
+        .filter_map(|error| missing_name(&error.message))
+        .any(|(module, name, _)| Some(format!("{module}.{name}")) == c.path)
 }
 
 /// Queries for snippets that failed on a missing name (`from sklearn.preprocessing import
@@ -353,6 +376,7 @@ mod tests {
             explicit,
             ignored: false,
             speculative: false,
+            snippet: None,
         }
     }
 
@@ -380,7 +404,7 @@ mod tests {
             candidate: c,
             queries,
         }];
-        records(found, answers, config).remove(0)
+        records(found, answers, config, &[]).remove(0)
     }
 
     #[test]
@@ -477,7 +501,7 @@ mod tests {
                 candidate: c,
                 queries: vec![0],
             }];
-            records(found, &[a], &ReferencesConfig::default())
+            records(found, &[a], &ReferencesConfig::default(), &[])
         };
         // `r.json()`: `r` is no module.
         assert!(speculative("r.json", false).is_empty());
@@ -494,7 +518,7 @@ mod tests {
             queries: vec![0],
         }];
         let unresolved = [answer(0, ReferenceStatus::Unresolved, None)];
-        assert!(records(found, &unresolved, &ReferencesConfig::default()).is_empty());
+        assert!(records(found, &unresolved, &ReferencesConfig::default(), &[]).is_empty());
     }
 
     #[test]
@@ -510,7 +534,7 @@ mod tests {
         far.score = 1.0;
         let mut near = answer(1, ReferenceStatus::Unresolved, Some("rich.table.Table"));
         near.near = true;
-        let kept = records(found, &[far, near], &ReferencesConfig::default());
+        let kept = records(found, &[far, near], &ReferencesConfig::default(), &[]);
         assert_eq!(kept[0].severity, Severity::Warning);
         assert_eq!(kept[0].library.as_deref(), Some("rich"));
         assert_eq!(kept[0].suggestions, vec!["rich.table.Table", "other.Tab"]);
