@@ -351,6 +351,35 @@ mod tests {
     }
 
     #[test]
+    fn a_library_that_cannot_be_imported_is_indexed_from_its_source() {
+        run_resolver_script(
+            "import os, tempfile, json\n\
+             root = tempfile.mkdtemp()\n\
+             pkg = os.path.join(root, 'brokenlib', 'parts')\n\
+             os.makedirs(pkg)\n\
+             open(os.path.join(root, 'brokenlib', '__init__.py'), 'w').write('raise AttributeError(\"np.sctypes\")\\nfrom brokenlib import parts\\n')\n\
+             open(os.path.join(pkg, '__init__.py'), 'w').write('from .meta import *\\nfrom brokenlib.parts.flip import Fliplr as Flip\\n')\n\
+             open(os.path.join(pkg, 'meta.py'), 'w').write('__all__ = [\"Augmenter\"]\\nclass Augmenter: pass\\nclass Hidden: pass\\n')\n\
+             open(os.path.join(pkg, 'flip.py'), 'w').write('class Fliplr: pass\\n')\n\
+             sys.path.insert(0, root)\n\
+             out = []\n\
+             request = {'library': 'brokenlib', 'queries': [\n\
+               {'id': 0, 'name': 'brokenlib.Augmenter', 'path': 'brokenlib.Augmenter', 'kind': 'unknown'},\n\
+               {'id': 1, 'name': 'Flip', 'path': 'brokenlib.parts.Flip', 'kind': 'unknown'},\n\
+               {'id': 2, 'name': 'Hidden', 'path': 'brokenlib.parts.Hidden', 'kind': 'unknown'}]}\n\
+             read, write = os.pipe()\n\
+             r.resolve_library(json.dumps(request), write)\n\
+             os.close(write)\n\
+             answers = [json.loads(l) for l in os.fdopen(read).read().splitlines()]\n\
+             assert answers[0]['status'] == 'unresolved', answers\n\
+             assert answers[0]['suggestions'][0] == 'brokenlib.parts.Augmenter', answers\n\
+             assert 'read from its source' in answers[0]['reason'], answers\n\
+             assert answers[1]['status'] == 'resolved', answers\n\
+             assert answers[2]['status'] == 'unresolved', answers\n",
+        );
+    }
+
+    #[test]
     fn answers_from_the_resolver_parse() {
         let line = r#"{"id": 3, "status": "unresolved", "resolved": null, "suggestions": ["sklearn.metrics.r2_score"], "reason": null, "module_found": true}"#;
         let answer: Answer = serde_json::from_str(line).unwrap();

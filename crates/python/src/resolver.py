@@ -73,9 +73,14 @@ def resolve_library(request_json, fd):
     problem = _import_problem(library)
     if problem is not None:
         found, reason = problem
-        for query in queries:
-            emit(query, "unchecked", reason=reason, module_found=found)
-        return
+        if found and library != "builtins":
+            # Installed but broken: its names can still be read from its source files.
+            index = _SourceIndex(library, request.get("cache_dir"), float(request.get("index_budget_s", 60)))
+            index.how = "{}; its names were read from its source".format(reason)
+        else:
+            for query in queries:
+                emit(query, "unchecked", reason=reason, module_found=found)
+            return
     for query in queries:
         try:
             _answer(query, library, index, emit)
@@ -88,18 +93,19 @@ def _answer(query, library, index, emit):
     name = query["name"]
     if not query.get("suggest_only"):
         if path:
-            if _lookup(path) is not None:
-                return emit(query, "resolved", resolved=path)
+            # A library read from source is not imported again for each name.
+            if index.has(path) or (index.how is None and _lookup(path) is not None):
+                return emit(query, "resolved", resolved=path, reason=index.how)
         else:
             home = index.home(name)
             if home is not None:
-                return emit(query, "resolved", resolved=home)
+                return emit(query, "resolved", resolved=home, reason=index.how)
     leaf = (path or name).rsplit(".", 1)[-1]
     parent = path.rsplit(".", 1)[0] if path and "." in path else None
     hints = list(query.get("modules") or []) + ([parent] if parent else [])
     kind = query.get("kind", "unknown")
     suggestions, score, near = index.suggest(leaf, kind, hints, exclude=path)
-    if parent and not near:
+    if parent and not near and index.how is None:
         # The writer named the module: its own attributes count even when the index files
         # them elsewhere (`attrs.converters.pipe` is defined in `attr`, another package).
         local = _members_of(parent)
@@ -107,7 +113,7 @@ def _answer(query, library, index, emit):
             found, local_score, local_near = index.suggest(leaf, kind, hints, exclude=path, names=local)
             if local_near:
                 suggestions, score, near = found, local_score, local_near
-    reason = None if index.complete else "the index of {} is partial: {}".format(library, index.note)
+    reason = index.how if index.complete else "the index of {} is partial: {}".format(library, index.note)
     emit(query, "unresolved", suggestions=suggestions, reason=reason, score=score, near=near)
 
 
@@ -200,11 +206,19 @@ class _Index:
         self.note = ""
         self._tokens = {}
 
+    # How the index was made, when the record should say so (read from source).
+    how = None
+
     @property
     def names(self):
         if self._names is None:
             self._load_or_build()
         return self._names
+
+    def has(self, path):
+        """Whether the index knows `path`; only an index read from source answers this
+        without importing (an imported library is asked directly)."""
+        return False
 
     def home(self, name):
         if self.library == "builtins":
@@ -399,6 +413,118 @@ class _Index:
         return tokens
 
 
+class _SourceIndex(_Index):
+    """The index of a library that cannot be imported, read from its files with `ast`:
+    classes, functions and constants each module defines, what it re-exports (`from .x
+    import y`, `from .x import *`, honouring `__all__`), and its submodules."""
+
+    def has(self, path):
+        leaf = path.rsplit(".", 1)[-1]
+        return any(home[0] == path for home in self.names.get(leaf, ()))
+
+    def _cache_path(self):
+        if not self.cache_dir:
+            return None
+        try:
+            import importlib.metadata
+
+            version = importlib.metadata.version(self.library)
+        except BaseException:  # noqa: B036
+            version = "unknown"
+        safe = re.sub(r"[^A-Za-z0-9_.+-]", "_", "{}-{}-source-i{}".format(self.library, version, _INDEX_FORMAT))
+        return os.path.join(self.cache_dir, safe + ".json")
+
+    def _build(self):
+        import ast
+
+        spec = importlib.util.find_spec(self.library)
+        files = {}
+        roots = list(spec.submodule_search_locations or []) if spec else []
+        if spec and not roots and spec.origin and spec.origin.endswith(".py"):
+            files[self.library] = spec.origin
+        for root in roots:
+            for folder, dirs, names in os.walk(root):
+                relative = os.path.relpath(folder, root)
+                parts = [] if relative == "." else relative.split(os.sep)
+                dirs[:] = [d for d in dirs if not d.startswith(("_", ".")) and d not in _SKIPPED]
+                if len(parts) >= _MAX_DEPTH:
+                    dirs[:] = []
+                for name in names:
+                    stem, ext = os.path.splitext(name)
+                    if ext != ".py" or (stem.startswith("_") and stem != "__init__") or stem in _SKIPPED:
+                        continue
+                    module = ".".join([self.library] + parts + ([] if stem == "__init__" else [stem]))
+                    files[module] = os.path.join(folder, name)
+        deadline = time.monotonic() + self.budget_s
+        trees = {}
+        for module, file in sorted(files.items()):
+            if time.monotonic() > deadline:
+                self.complete = False
+                self.note = "reading its source stopped after {:.0f} s".format(self.budget_s)
+                break
+            try:
+                with open(file, "rb") as handle:
+                    trees[module] = ast.parse(handle.read(), filename=file)
+            except (OSError, SyntaxError, ValueError):
+                continue
+        exports = {}
+
+        def exported(module, busy=()):
+            """name -> (kind, defining module) of what `module` makes public."""
+            if module in exports:
+                return exports[module]
+            tree = trees.get(module)
+            if tree is None or module in busy:
+                return {}
+            package = module if files.get(module, "").endswith("__init__.py") else module.rsplit(".", 1)[0]
+            out, listed = {}, None
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef):
+                    out[node.name] = ("class", module)
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    out[node.name] = ("function", module)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        if isinstance(target, ast.Name):
+                            if target.id == "__all__" and isinstance(node.value, (ast.List, ast.Tuple)):
+                                listed = [e.value for e in node.value.elts if isinstance(e, ast.Constant)]
+                            out[target.id] = ("attribute", module)
+                elif isinstance(node, ast.ImportFrom):
+                    base = node.module or ""
+                    if node.level:
+                        up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                        base = ".".join(up + ([base] if base else []))
+                    if base.split(".")[0] != self.library:
+                        continue
+                    for alias in node.names:
+                        if alias.name == "*":
+                            for name, entry in exported(base, busy + (module,)).items():
+                                out.setdefault(name, entry)
+                        else:
+                            entry = exported(base, busy + (module,)).get(alias.name)
+                            if entry is None and base + "." + alias.name in trees:
+                                entry = ("module", base + "." + alias.name)
+                            out[alias.asname or alias.name] = entry or ("attribute", base)
+            if listed is not None:
+                out = {n: e for n, e in out.items() if n in listed}
+            out = {n: e for n, e in out.items() if not n.startswith("_")}
+            exports[module] = out
+            return out
+
+        names = collections.defaultdict(list)
+        for module in trees:
+            names[module.rsplit(".", 1)[-1]].append([module, "module", 2])
+            for name, (kind, origin) in exported(module).items():
+                if kind == "module":
+                    continue
+                agreement = 2 if origin == module else 1 if origin.startswith(module + ".") else 0
+                names[name].append([module + "." + name, kind, agreement])
+        for homes in names.values():
+            _order_homes(homes)
+        return dict(names)
+
+
 def _object_members(home, obj, names):
     """The public methods and attributes of an object a module exports as part of its API
     (`loguru.logger.remove`): an instance of the library's own class."""
@@ -450,6 +576,14 @@ def _choose_home(homes, wanted, hints, candidate, exclude, parent):
     for home in usable:
         if parent and home[0] == parent + "." + candidate:
             return home
+    if parent:
+        # Else the shortest public home under the module the writer named: `imgaug.Augmenter`
+        # means `imgaug.augmenters.Augmenter`, not `imgaug.augmenters.meta.Augmenter`.
+        inside = [
+            h for h in usable if h[0].startswith(parent + ".") and h[2] > 0 and _kind_rank(wanted, h[1]) == 2
+        ]
+        if inside:
+            return min(inside, key=lambda h: (h[0].count("."), len(h[0])))
     for hint in hints:
         for home in usable:
             # A name a module imports for its own use (agreement 0) is not its API.
