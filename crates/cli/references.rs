@@ -236,13 +236,20 @@ pub fn records(
     out
 }
 
-/// Whether the run of the snippet that holds code reference `c` failed on that very name.
+/// Whether the run of the snippet that holds code reference `c` failed on that very name:
+/// the same module and name, or the same name on the same line (Python names the module
+/// that defines it: `posixpath` for `from os.path import joinpath`).
 fn proven_missing(path: &str, c: &ReferenceCandidate, runs: &[SnippetRecord]) -> bool {
+    let wanted = c.path.as_deref().unwrap_or("");
+    let leaf = wanted.rsplit('.').next().unwrap_or(wanted);
     runs.iter()
         .filter(|r| r.snippet.path == path && Some(&r.snippet.id) == c.snippet.as_ref())
         .filter_map(|r| r.outcome.error.as_ref())
-        .filter_map(|error| missing_name(&error.message))
-        .any(|(module, name, _)| Some(format!("{module}.{name}")) == c.path)
+        .any(|error| {
+            missing_name(&error.message).is_some_and(|(module, name, _)| {
+                format!("{module}.{name}") == wanted || (name == leaf && error.line == Some(c.line))
+            })
+        })
 }
 
 /// Queries for snippets that failed on a missing name (`from sklearn.preprocessing import

@@ -380,6 +380,28 @@ mod tests {
     }
 
     #[test]
+    fn a_lazy_module_answers_typos_of_its_own_attributes() {
+        run_resolver_script(
+            "import os, tempfile, json\n\
+             root = tempfile.mkdtemp()\n\
+             open(os.path.join(root, 'lazylib.py'), 'w').write(\n\
+               'import types\\n__all__ = [\"keras\"]\\n'\n\
+               'def __getattr__(name):\\n'\n\
+               '    if name == \"keras\":\\n'\n\
+               '        return types.ModuleType(\"lazylib.keras\")\\n'\n\
+               '    raise AttributeError(name)\\n')\n\
+             sys.path.insert(0, root)\n\
+             request = {'library': 'lazylib', 'queries': [\n\
+               {'id': 0, 'name': 'lazylib.kreas', 'path': 'lazylib.kreas', 'kind': 'module'}]}\n\
+             read, write = os.pipe()\n\
+             r.resolve_library(json.dumps(request), write)\n\
+             os.close(write)\n\
+             answer = json.loads(os.fdopen(read).read())\n\
+             assert answer['suggestions'] == ['lazylib.keras'] and answer['near'], answer\n",
+        );
+    }
+
+    #[test]
     fn answers_from_the_resolver_parse() {
         let line = r#"{"id": 3, "status": "unresolved", "resolved": null, "suggestions": ["sklearn.metrics.r2_score"], "reason": null, "module_found": true}"#;
         let answer: Answer = serde_json::from_str(line).unwrap();

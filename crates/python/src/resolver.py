@@ -104,15 +104,17 @@ def _answer(query, library, index, emit):
     parent = path.rsplit(".", 1)[0] if path and "." in path else None
     hints = list(query.get("modules") or []) + ([parent] if parent else [])
     kind = query.get("kind", "unknown")
-    suggestions, score, near = index.suggest(leaf, kind, hints, exclude=path)
-    if parent and not near and index.how is None:
-        # The writer named the module: its own attributes count even when the index files
+    if parent and index.how is None:
+        # The writer named the module: a typo of one of its own attributes is answered
+        # from them, before (and without) walking the whole library, which a lazy or huge
+        # one (`tf.kreas`) may not allow in time; they also count where the index files
         # them elsewhere (`attrs.converters.pipe` is defined in `attr`, another package).
         local = _members_of(parent)
         if local:
-            found, local_score, local_near = index.suggest(leaf, kind, hints, exclude=path, names=local)
-            if local_near:
-                suggestions, score, near = found, local_score, local_near
+            found, score, near = index.suggest(leaf, kind, hints, exclude=path, names=local)
+            if near:
+                return emit(query, "unresolved", suggestions=found, score=score, near=near)
+    suggestions, score, near = index.suggest(leaf, kind, hints, exclude=path)
     reason = index.how if index.complete else "the index of {} is partial: {}".format(library, index.note)
     emit(query, "unresolved", suggestions=suggestions, reason=reason, score=score, near=near)
 
@@ -174,7 +176,10 @@ def _members_of(path):
         return {}
     out = {}
     try:
-        names = [n for n in dir(obj) if not n.startswith("_")]
+        # `__all__` too: a module `__getattr__` (lazy loading) may hide names from `dir`.
+        listed = getattr(obj, "__all__", None) if inspect.ismodule(obj) else None
+        extra = [n for n in listed if isinstance(n, str)] if isinstance(listed, (list, tuple)) else []
+        names = sorted({n for n in list(dir(obj)) + extra if not n.startswith("_")})
     except BaseException:  # noqa: B036
         return {}
     for name in names:
