@@ -96,6 +96,14 @@ fn guide_references(references: &serde_json::Value) {
         ),
         // A bare name in a list, not a claim: a warning.
         (37, "r_squared", "sklearn.metrics.r2_score", "warning"),
+        // In Q3's code, after the import that fails (imgaug is broken against numpy 2, so
+        // it is read from source): found statically.
+        (
+            20,
+            "imgaug.Augmenter",
+            "imgaug.augmenters.Augmenter",
+            "warning",
+        ),
     ];
     for (line, name, suggestion, severity) in wrong {
         let r = at(line, name);

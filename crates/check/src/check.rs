@@ -53,7 +53,12 @@ pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<Chec
     if execution.cached > 0 {
         observer.cached(execution.cached, execution.ran);
     }
-    let references = references::records(found, &execution.answers, &loaded.config.references);
+    let references = references::records(
+        found,
+        &execution.answers,
+        &loaded.config.references,
+        &execution.results,
+    );
     let mut snippets: Vec<_> = execution
         .results
         .into_iter()

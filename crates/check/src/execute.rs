@@ -506,6 +506,7 @@ mod tests {
             reason: None,
             module_found: true,
             score: 0.0,
+            near: false,
         };
         cache.remember_answer(&query(0, "loads"), &answer(ReferenceStatus::Resolved));
         cache.remember_answer(&query(1, "parse"), &answer(ReferenceStatus::Unchecked));

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use snipcheck_extract::{Document, ReferenceCandidate};
 use snipcheck_python::protocol::{Answer, Query};
 use snipcheck_python::resolve::{self, ResolveOptions};
-use snipcheck_record::{Reference, ReferenceStatus, Severity, Snippet};
+use snipcheck_record::{Checked, Missing, Reference, ReferenceStatus, Severity, Snippet};
 
 use crate::config::ReferencesConfig;
 
@@ -34,7 +34,9 @@ pub fn extract(
     }
     let context = config.context();
     for (document, snippets) in documents.iter().zip(snippets) {
-        for candidate in snipcheck_extract::extract_references(document, snippets, &context) {
+        let prose = snipcheck_extract::extract_references(document, snippets, &context);
+        let code = snipcheck_extract::extract_code_references(document, snippets);
+        for candidate in prose.into_iter().chain(code) {
             let mut ids = Vec::new();
             if !is_ignored(&candidate, config) {
                 for library in &candidate.libraries {
@@ -80,14 +82,21 @@ pub fn resolve(options: &ResolveOptions, queries: &[Query]) -> Vec<Answer> {
                 reason: Some(format!("could not check names: {err:#}")),
                 module_found: false,
                 score: 0.0,
+                near: false,
             })
             .collect()
     })
 }
 
 /// The record's references: each candidate with the first library it resolved in, or the
-/// suggestions of the libraries it did not.
-pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig) -> Vec<Reference> {
+/// suggestions of the libraries it did not. `runs` are the snippets' verdicts: a name in
+/// code that the run already proved missing is reported there, not again here.
+pub fn records(
+    found: Vec<Found>,
+    answers: &[Answer],
+    config: &ReferencesConfig,
+    runs: &[Checked],
+) -> Vec<Reference> {
     let by_id: BTreeMap<usize, &Answer> = answers.iter().map(|a| (a.id, a)).collect();
     let mut out = Vec::new();
     for Found {
@@ -108,8 +117,9 @@ pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig)
             .iter()
             .filter(|(_, a)| a.status == ReferenceStatus::Unresolved)
             .collect();
-        // Missing everywhere: the library with the closest real name comes first.
-        unresolved.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+        // Missing everywhere: the library the name misspells comes first, else the one
+        // with the closest real name.
+        unresolved.sort_by(|a, b| (b.1.near.cmp(&a.1.near)).then(b.1.score.total_cmp(&a.1.score)));
         let mut library = c.libraries.first().cloned();
         let mut suggestions = Vec::new();
         let mut resolved_name = None;
@@ -136,12 +146,20 @@ pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig)
             (ReferenceStatus::Unchecked, Some(reason.to_string()))
         };
         // Inline code like `r.json()` or `PUT` that names nothing installed is not a
-        // reference; `json.parse` is one, since `json` is a module.
+        // reference; `json.parse` is one, since `json` is a module, and so is `Tbale`,
+        // a typo of a real name.
         if c.speculative && status != ReferenceStatus::Resolved {
             let module_exists = c.path.is_some() && tried.iter().any(|(_, a)| a.module_found);
-            if !module_exists {
+            let misspelt = c.path.is_none() && unresolved.first().is_some_and(|(_, a)| a.near);
+            if !module_exists && !misspelt {
                 continue;
             }
+        }
+        // A name in code is only news when it is wrong, and the run did not already say so.
+        if c.snippet.is_some()
+            && (status != ReferenceStatus::Unresolved || proven_missing(&path, &c, runs))
+        {
+            continue;
         }
         let severity = match status {
             ReferenceStatus::Unresolved if c.explicit => Severity::Error,
@@ -168,6 +186,24 @@ pub fn records(found: Vec<Found>, answers: &[Answer], config: &ReferencesConfig)
     out
 }
 
+/// Whether the run of the snippet that holds code reference `c` failed on that very name:
+/// the same module and name, or the same name on the same line (Python names the module
+/// that defines it: `posixpath` for `from os.path import joinpath`).
+fn proven_missing(path: &str, c: &ReferenceCandidate, runs: &[Checked]) -> bool {
+    let wanted = c.path.as_deref().unwrap_or("");
+    let leaf = wanted.rsplit('.').next().unwrap_or(wanted);
+    runs.iter()
+        .filter(|r| r.snippet.path == path && Some(&r.snippet.id) == c.snippet.as_ref())
+        .any(|r| match &r.verdict.missing {
+            Some(Missing::Name { module, name, .. }) => {
+                format!("{module}.{name}") == wanted
+                    || (name == leaf
+                        && r.verdict.outcome.error.as_ref().and_then(|e| e.line) == Some(c.line))
+            }
+            _ => false,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use snipcheck_record::ReferenceKind;
@@ -188,6 +224,7 @@ mod tests {
             explicit,
             ignored: false,
             speculative: false,
+            snippet: None,
         }
     }
 
@@ -200,6 +237,7 @@ mod tests {
             reason: None,
             module_found: true,
             score: 0.0,
+            near: false,
         }
     }
 
@@ -214,7 +252,7 @@ mod tests {
             candidate: c,
             queries,
         }];
-        records(found, answers, config).remove(0)
+        records(found, answers, config, &[]).remove(0)
     }
 
     #[test]
@@ -311,7 +349,7 @@ mod tests {
                 candidate: c,
                 queries: vec![0],
             }];
-            records(found, &[a], &ReferencesConfig::default())
+            records(found, &[a], &ReferencesConfig::default(), &[])
         };
         // `r.json()`: `r` is no module.
         assert!(speculative("r.json", false).is_empty());
@@ -328,6 +366,25 @@ mod tests {
             queries: vec![0],
         }];
         let unresolved = [answer(0, ReferenceStatus::Unresolved, None)];
-        assert!(records(found, &unresolved, &ReferencesConfig::default()).is_empty());
+        assert!(records(found, &unresolved, &ReferencesConfig::default(), &[]).is_empty());
+    }
+
+    #[test]
+    fn a_lone_name_that_misspells_a_real_one_is_kept() {
+        let mut lone = candidate(false, &["other", "rich"]);
+        lone.speculative = true;
+        let found = vec![Found {
+            path: "d.md".into(),
+            candidate: lone,
+            queries: vec![0, 1],
+        }];
+        let mut far = answer(0, ReferenceStatus::Unresolved, Some("other.Tab"));
+        far.score = 1.0;
+        let mut near = answer(1, ReferenceStatus::Unresolved, Some("rich.table.Table"));
+        near.near = true;
+        let kept = records(found, &[far, near], &ReferencesConfig::default(), &[]);
+        assert_eq!(kept[0].severity, Severity::Warning);
+        assert_eq!(kept[0].library.as_deref(), Some("rich"));
+        assert_eq!(kept[0].suggestions, vec!["rich.table.Table", "other.Tab"]);
     }
 }

@@ -208,6 +208,7 @@ mod tests {
             reason: None,
             module_found: true,
             score: 0.0,
+            near: false,
         }
     }
 

@@ -29,7 +29,10 @@ pub use definitions::defined_names;
 pub use discover::discover;
 pub use load::{load, LoadError};
 pub use markers::Markers;
-pub use references::{extract_references, ReferenceCandidate, ReferenceContext, IGNORE_MARKER};
+pub use references::{
+    extract_code_references, extract_references, ReferenceCandidate, ReferenceContext,
+    IGNORE_MARKER,
+};
 
 /// How a document is written, which decides how examples are found in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

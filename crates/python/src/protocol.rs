@@ -167,6 +167,10 @@ pub struct Answer {
     /// How close the first suggestion is (0 to 2), to choose between libraries.
     #[serde(default)]
     pub score: f64,
+    /// The first suggestion is a near miss: the name is a typo of it (a few edits away,
+    /// fewer for short names).
+    #[serde(default)]
+    pub near: bool,
 }
 
 /// The request line a worker receives.

@@ -71,6 +71,7 @@ fn unchecked(id: usize, reason: &str) -> Answer {
         reason: Some(reason.to_string()),
         module_found: false,
         score: 0.0,
+        near: false,
     }
 }
 
@@ -212,6 +213,113 @@ mod tests {
             serde_json::from_str::<Request>(run).unwrap(),
             Request::Run(_)
         ));
+    }
+
+    /// Runs `script` in a plain `python3` with `resolver.py` loaded as `r`: its ranking
+    /// needs no installed library, only an index built by hand.
+    fn run_resolver_script(script: &str) {
+        let prelude = "import importlib.util, sys\n\
+            spec = importlib.util.spec_from_file_location('r', sys.argv[1])\n\
+            r = importlib.util.module_from_spec(spec)\n\
+            spec.loader.exec_module(r)\n";
+        let output = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(format!("{prelude}{script}"))
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/src/resolver.py"))
+            .output()
+            .expect("python3 runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    #[test]
+    fn typos_cost_one_edit_per_swap_and_short_or_plural_words_are_no_typos() {
+        run_resolver_script(
+            "assert r._edits('JSONEnocdeError', 'JSONEncodeError', 2) == 1\n\
+             assert r._edits('Tbale', 'Table', 1) == 1\n\
+             assert r._edits('abcdef', 'badcfe', 2) == 3\n\
+             assert not r._may_be_typo('false', 'False')\n\
+             assert not r._may_be_typo('errors', 'error')\n\
+             assert not r._may_be_typo('dataclass', 'dataclasses')\n\
+             assert r._may_be_typo('TypEerror', 'TypeError')\n\
+             assert r._typo_budget('PUT') == 0 and r._typo_budget('Table') == 1\n",
+        );
+    }
+
+    #[test]
+    fn near_misses_lead_with_the_public_home_of_the_implied_kind() {
+        run_resolver_script(
+            "ix = r._Index('lib', None, 1)\n\
+             ix._names = {\n\
+               'JSONDecodeError': [['lib.JSONDecodeError', 'class', 2]],\n\
+               'JSONEncodeError': [['lib.JSONEncodeError', 'class', 2]],\n\
+               'transformer': [['lib.nn.modules.transformer', 'module', 2]],\n\
+               'Transformer': [['lib.nn.modules.transformer.Transformer', 'class', 2],\n\
+                               ['lib.nn.Transformer', 'class', 1]],\n\
+               'Decoder': [['lib.decoder', 'module', 2], ['lib.codec.Decoder', 'class', 2]],\n\
+               'Error': [['lib.decoder.Error', 'class', 2], ['lib.Error', 'class', 1]],\n\
+             }\n\
+             assert ix.suggest('JSONEnocdeError', 'unknown', [])[0][0] == 'lib.JSONEncodeError'\n\
+             found, score, near = ix.suggest('Tranfsormer', 'unknown', ['lib.nn'], exclude='lib.nn.Tranfsormer')\n\
+             assert found[0] == 'lib.nn.Transformer' and near, found\n\
+             assert ix.suggest('Decodre', 'unknown', [])[0][0] == 'lib.codec.Decoder'\n\
+             assert ix.suggest('Errro', 'unknown', [], exclude='lib.decoder.Errro')[0][0] == 'lib.decoder.Error'\n\
+             assert not ix.suggest('Imputer', 'class', [])[2]\n",
+        );
+    }
+
+    #[test]
+    fn a_library_that_cannot_be_imported_is_indexed_from_its_source() {
+        run_resolver_script(
+            "import os, tempfile, json\n\
+             root = tempfile.mkdtemp()\n\
+             pkg = os.path.join(root, 'brokenlib', 'parts')\n\
+             os.makedirs(pkg)\n\
+             open(os.path.join(root, 'brokenlib', '__init__.py'), 'w').write('raise AttributeError(\"np.sctypes\")\\nfrom brokenlib import parts\\n')\n\
+             open(os.path.join(pkg, '__init__.py'), 'w').write('from .meta import *\\nfrom brokenlib.parts.flip import Fliplr as Flip\\n')\n\
+             open(os.path.join(pkg, 'meta.py'), 'w').write('__all__ = [\"Augmenter\"]\\nclass Augmenter: pass\\nclass Hidden: pass\\n')\n\
+             open(os.path.join(pkg, 'flip.py'), 'w').write('class Fliplr: pass\\n')\n\
+             sys.path.insert(0, root)\n\
+             out = []\n\
+             request = {'library': 'brokenlib', 'queries': [\n\
+               {'id': 0, 'name': 'brokenlib.Augmenter', 'path': 'brokenlib.Augmenter', 'kind': 'unknown'},\n\
+               {'id': 1, 'name': 'Flip', 'path': 'brokenlib.parts.Flip', 'kind': 'unknown'},\n\
+               {'id': 2, 'name': 'Hidden', 'path': 'brokenlib.parts.Hidden', 'kind': 'unknown'}]}\n\
+             read, write = os.pipe()\n\
+             r.resolve_library(json.dumps(request), write)\n\
+             os.close(write)\n\
+             answers = [json.loads(l) for l in os.fdopen(read).read().splitlines()]\n\
+             assert answers[0]['status'] == 'unresolved', answers\n\
+             assert answers[0]['suggestions'][0] == 'brokenlib.parts.Augmenter', answers\n\
+             assert 'read from its source' in answers[0]['reason'], answers\n\
+             assert answers[1]['status'] == 'resolved', answers\n\
+             assert answers[2]['status'] == 'unresolved', answers\n",
+        );
+    }
+
+    #[test]
+    fn a_lazy_module_answers_typos_of_its_own_attributes() {
+        run_resolver_script(
+            "import os, tempfile, json\n\
+             root = tempfile.mkdtemp()\n\
+             open(os.path.join(root, 'lazylib.py'), 'w').write(\n\
+               'import types\\n__all__ = [\"keras\"]\\n'\n\
+               'def __getattr__(name):\\n'\n\
+               '    if name == \"keras\":\\n'\n\
+               '        return types.ModuleType(\"lazylib.keras\")\\n'\n\
+               '    raise AttributeError(name)\\n')\n\
+             sys.path.insert(0, root)\n\
+             request = {'library': 'lazylib', 'queries': [\n\
+               {'id': 0, 'name': 'lazylib.kreas', 'path': 'lazylib.kreas', 'kind': 'module'}]}\n\
+             read, write = os.pipe()\n\
+             r.resolve_library(json.dumps(request), write)\n\
+             os.close(write)\n\
+             answer = json.loads(os.fdopen(read).read())\n\
+             assert answer['suggestions'] == ['lazylib.keras'] and answer['near'], answer\n",
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ _SYNONYMS = {
     "encode": "dump",
 }
 # Bumped whenever what an index holds or how its homes are ordered changes.
-_INDEX_FORMAT = 1
+_INDEX_FORMAT = 2
 
 
 def resolve_library(request_json, fd):
@@ -56,9 +56,10 @@ def resolve_library(request_json, fd):
     library = request["library"]
     index = _Index(library, request.get("cache_dir"), float(request.get("index_budget_s", 60)))
 
-    def emit(query, status, resolved=None, suggestions=(), reason=None, module_found=True, score=0.0):
+    def emit(query, status, resolved=None, suggestions=(), reason=None, module_found=True, score=0.0, near=False):
         answer = {
             "score": score,
+            "near": near,
             "id": query["id"],
             "status": status,
             "resolved": resolved,
@@ -72,9 +73,14 @@ def resolve_library(request_json, fd):
     problem = _import_problem(library)
     if problem is not None:
         found, reason = problem
-        for query in queries:
-            emit(query, "unchecked", reason=reason, module_found=found)
-        return
+        if found and library != "builtins":
+            # Installed but broken: its names can still be read from its source files.
+            index = _SourceIndex(library, request.get("cache_dir"), float(request.get("index_budget_s", 60)))
+            index.how = "{}; its names were read from its source".format(reason)
+        else:
+            for query in queries:
+                emit(query, "unchecked", reason=reason, module_found=found)
+            return
     for query in queries:
         try:
             _answer(query, library, index, emit)
@@ -87,18 +93,30 @@ def _answer(query, library, index, emit):
     name = query["name"]
     if not query.get("suggest_only"):
         if path:
-            if _lookup(path) is not None:
-                return emit(query, "resolved", resolved=path)
+            # A library read from source is not imported again for each name.
+            if index.has(path) or (index.how is None and _lookup(path) is not None):
+                return emit(query, "resolved", resolved=path, reason=index.how)
         else:
             home = index.home(name)
             if home is not None:
-                return emit(query, "resolved", resolved=home)
+                return emit(query, "resolved", resolved=home, reason=index.how)
     leaf = (path or name).rsplit(".", 1)[-1]
     parent = path.rsplit(".", 1)[0] if path and "." in path else None
     hints = list(query.get("modules") or []) + ([parent] if parent else [])
-    suggestions, score = index.suggest(leaf, query.get("kind", "unknown"), hints, exclude=path)
-    reason = None if index.complete else "the index of {} is partial: {}".format(library, index.note)
-    emit(query, "unresolved", suggestions=suggestions, reason=reason, score=score)
+    kind = query.get("kind", "unknown")
+    if parent and index.how is None:
+        # The writer named the module: a typo of one of its own attributes is answered
+        # from them, before (and without) walking the whole library, which a lazy or huge
+        # one (`tf.kreas`) may not allow in time; they also count where the index files
+        # them elsewhere (`attrs.converters.pipe` is defined in `attr`, another package).
+        local = _members_of(parent)
+        if local:
+            found, score, near = index.suggest(leaf, kind, hints, exclude=path, names=local)
+            if near:
+                return emit(query, "unresolved", suggestions=found, score=score, near=near)
+    suggestions, score, near = index.suggest(leaf, kind, hints, exclude=path)
+    reason = index.how if index.complete else "the index of {} is partial: {}".format(library, index.note)
+    emit(query, "unresolved", suggestions=suggestions, reason=reason, score=score, near=near)
 
 
 def _import_problem(library):
@@ -150,6 +168,29 @@ def _lookup(path):
     return None
 
 
+def _members_of(path):
+    """name -> [[home, kind, 2]] for the public attributes of the object at `path`, as an
+    index of its own; empty when it does not exist."""
+    obj = _lookup(path)
+    if obj is None:
+        return {}
+    out = {}
+    try:
+        # `__all__` too: a module `__getattr__` (lazy loading) may hide names from `dir`.
+        listed = getattr(obj, "__all__", None) if inspect.ismodule(obj) else None
+        extra = [n for n in listed if isinstance(n, str)] if isinstance(listed, (list, tuple)) else []
+        names = sorted({n for n in list(dir(obj)) + extra if not n.startswith("_")})
+    except BaseException:  # noqa: B036
+        return {}
+    for name in names:
+        try:
+            kind = _kind(getattr(obj, name))
+        except BaseException:  # noqa: B036 - lazy attributes may raise anything
+            continue
+        out[name] = [[path + "." + name, kind, 2]]
+    return out
+
+
 class _Timeout(Exception):
     pass
 
@@ -170,11 +211,19 @@ class _Index:
         self.note = ""
         self._tokens = {}
 
+    # How the index was made, when the record should say so (read from source).
+    how = None
+
     @property
     def names(self):
         if self._names is None:
             self._load_or_build()
         return self._names
+
+    def has(self, path):
+        """Whether the index knows `path`; only an index read from source answers this
+        without importing (an imported library is asked directly)."""
+        return False
 
     def home(self, name):
         if self.library == "builtins":
@@ -215,6 +264,9 @@ class _Index:
             for name in dir(builtins):
                 if not name.startswith("_"):
                     names[name].append(["builtins." + name, _kind(getattr(builtins, name)), 2])
+            # A lone name in the prose may be a module (`json`): its typos should find it.
+            for name in _top_level_modules():
+                names[name].append([name, "module", 2])
             return dict(names)
         deadline = time.monotonic() + self.budget_s
         internal = _INTERNAL.get(self.library, set())
@@ -279,6 +331,8 @@ class _Index:
                     continue  # imported from another library for internal use
             agreement = 2 if origin == path else 1 if isinstance(origin, str) and origin.startswith(path + ".") else 0
             names[name].append([home, _kind(obj), agreement])
+            if not defined and isinstance(source, str) and source.split(".")[0] == self.library:
+                _object_members(home, obj, names)
 
     def _submodules(self, path, module, queue, internal):
         search = getattr(module, "__path__", None)
@@ -301,13 +355,20 @@ class _Index:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             queue.append((path + "." + name, submodule))
 
-    def suggest(self, name, kind, hints, exclude=None, limit=3):
-        """Real names like `name`, best first (shared words, then kind, then fewer extra
-        words), and how good the first is, to compare libraries: 0 (nothing) to 2 (same name)."""
+    def suggest(self, name, kind, hints, exclude=None, limit=3, names=None):
+        """Real names like `name`, best first, how good the first is (0, nothing, to 2, the
+        same name) to compare libraries, and whether it is a near miss (a typo of `name`).
+
+        A near miss leads (fewest edits first): a misspelt name means the name it spells.
+        Then shared words, kind, fewer extra words."""
         query = self._tokens_of(name)
         compact = "".join(query)
+        wanted = _implied_kind(name, kind)
+        limit_edits = _typo_budget(name)
+        # Where the writer looked: the module part of the path written.
+        parent = exclude.rsplit(".", 1)[0] if exclude and "." in exclude else None
         ranked = []
-        for candidate, homes in self.names.items():
+        for candidate, homes in (self.names if names is None else names).items():
             tokens = self._tokens_of(candidate)
             matched = sum(1 for q in query if any(_same(q, t) for t in tokens))
             joined = "".join(tokens)
@@ -316,22 +377,25 @@ class _Index:
             contains = bool(compact) and (
                 compact in joined or (joined in compact and len(joined) >= max(4, len(compact) // 2))
             )
-            ratio = difflib.SequenceMatcher(None, name.lower(), candidate.lower()).ratio()
-            if not matched and not contains and ratio < 0.8:
+            edits = _edits(name, candidate, limit_edits) if _may_be_typo(name, candidate) else limit_edits + 1
+            near = edits <= limit_edits
+            ratio = difflib.SequenceMatcher(None, name.lower(), candidate.lower()).ratio() if not near else 1.0
+            if not near and not matched and not contains and ratio < 0.8:
                 continue
-            home, home_kind, agreement = homes[0]
-            if home == exclude:
-                if len(homes) < 2:
-                    continue
-                home, home_kind, agreement = homes[1]
+            choice = _choose_home(homes, wanted, hints, candidate, exclude, parent)
+            if choice is None:
+                continue
+            home, home_kind, agreement = choice
             extras = [t for t in tokens if not any(_same(t, q) for q in query) and t not in _GENERIC]
             hinted = any(home.startswith(h + ".") for h in hints)
             ranked.append(
                 (
+                    near,
+                    -edits if near else 0,
                     matched / max(len(query), 1),
                     candidate == name,
                     contains,
-                    _kind_rank(kind, home_kind),
+                    _kind_rank(wanted, home_kind),
                     -len(extras),
                     hinted,
                     agreement,
@@ -342,8 +406,8 @@ class _Index:
             )
         ranked.sort(reverse=True)
         best = ranked[0] if ranked else None
-        score = best[0] + 0.5 * best[1] + 0.25 * best[2] if best else 0.0
-        return [entry[-1] for entry in ranked[:limit]], score
+        score = best[2] + 0.5 * best[3] + 0.25 * best[4] if best else 0.0
+        return [entry[-1] for entry in ranked[:limit]], score, bool(best and best[0])
 
     def _tokens_of(self, name):
         tokens = self._tokens.get(name)
@@ -352,6 +416,145 @@ class _Index:
             tokens = [_SYNONYMS.get(p.lower(), p.lower()) for p in parts]
             self._tokens[name] = tokens
         return tokens
+
+
+class _SourceIndex(_Index):
+    """The index of a library that cannot be imported, read from its files with `ast`:
+    classes, functions and constants each module defines, what it re-exports (`from .x
+    import y`, `from .x import *`, honouring `__all__`), and its submodules."""
+
+    def has(self, path):
+        leaf = path.rsplit(".", 1)[-1]
+        return any(home[0] == path for home in self.names.get(leaf, ()))
+
+    def _cache_path(self):
+        if not self.cache_dir:
+            return None
+        try:
+            import importlib.metadata
+
+            version = importlib.metadata.version(self.library)
+        except BaseException:  # noqa: B036
+            version = "unknown"
+        safe = re.sub(r"[^A-Za-z0-9_.+-]", "_", "{}-{}-source-i{}".format(self.library, version, _INDEX_FORMAT))
+        return os.path.join(self.cache_dir, safe + ".json")
+
+    def _build(self):
+        import ast
+
+        spec = importlib.util.find_spec(self.library)
+        files = {}
+        roots = list(spec.submodule_search_locations or []) if spec else []
+        if spec and not roots and spec.origin and spec.origin.endswith(".py"):
+            files[self.library] = spec.origin
+        for root in roots:
+            for folder, dirs, names in os.walk(root):
+                relative = os.path.relpath(folder, root)
+                parts = [] if relative == "." else relative.split(os.sep)
+                dirs[:] = [d for d in dirs if not d.startswith(("_", ".")) and d not in _SKIPPED]
+                if len(parts) >= _MAX_DEPTH:
+                    dirs[:] = []
+                for name in names:
+                    stem, ext = os.path.splitext(name)
+                    if ext != ".py" or (stem.startswith("_") and stem != "__init__") or stem in _SKIPPED:
+                        continue
+                    module = ".".join([self.library] + parts + ([] if stem == "__init__" else [stem]))
+                    files[module] = os.path.join(folder, name)
+        deadline = time.monotonic() + self.budget_s
+        trees = {}
+        for module, file in sorted(files.items()):
+            if time.monotonic() > deadline:
+                self.complete = False
+                self.note = "reading its source stopped after {:.0f} s".format(self.budget_s)
+                break
+            try:
+                with open(file, "rb") as handle:
+                    trees[module] = ast.parse(handle.read(), filename=file)
+            except (OSError, SyntaxError, ValueError):
+                continue
+        exports = {}
+
+        def exported(module, busy=()):
+            """name -> (kind, defining module) of what `module` makes public."""
+            if module in exports:
+                return exports[module]
+            tree = trees.get(module)
+            if tree is None or module in busy:
+                return {}
+            package = module if files.get(module, "").endswith("__init__.py") else module.rsplit(".", 1)[0]
+            out, listed = {}, None
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef):
+                    out[node.name] = ("class", module)
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    out[node.name] = ("function", module)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        if isinstance(target, ast.Name):
+                            if target.id == "__all__" and isinstance(node.value, (ast.List, ast.Tuple)):
+                                listed = [e.value for e in node.value.elts if isinstance(e, ast.Constant)]
+                            out[target.id] = ("attribute", module)
+                elif isinstance(node, ast.ImportFrom):
+                    base = node.module or ""
+                    if node.level:
+                        up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                        base = ".".join(up + ([base] if base else []))
+                    if base.split(".")[0] != self.library:
+                        continue
+                    for alias in node.names:
+                        if alias.name == "*":
+                            for name, entry in exported(base, busy + (module,)).items():
+                                out.setdefault(name, entry)
+                        else:
+                            entry = exported(base, busy + (module,)).get(alias.name)
+                            if entry is None and base + "." + alias.name in trees:
+                                entry = ("module", base + "." + alias.name)
+                            out[alias.asname or alias.name] = entry or ("attribute", base)
+            if listed is not None:
+                out = {n: e for n, e in out.items() if n in listed}
+            out = {n: e for n, e in out.items() if not n.startswith("_")}
+            exports[module] = out
+            return out
+
+        names = collections.defaultdict(list)
+        for module in trees:
+            names[module.rsplit(".", 1)[-1]].append([module, "module", 2])
+            for name, (kind, origin) in exported(module).items():
+                if kind == "module":
+                    continue
+                agreement = 2 if origin == module else 1 if origin.startswith(module + ".") else 0
+                names[name].append([module + "." + name, kind, agreement])
+        for homes in names.values():
+            _order_homes(homes)
+        return dict(names)
+
+
+def _object_members(home, obj, names):
+    """The public methods and attributes of an object a module exports as part of its API
+    (`loguru.logger.remove`): an instance of the library's own class."""
+    if inspect.isclass(obj) or inspect.isroutine(obj) or isinstance(obj, (int, float, str, bytes, tuple)):
+        return
+    try:
+        members = [n for n in dir(type(obj)) if not n.startswith("_")][:300]
+    except BaseException:  # noqa: B036
+        return
+    for name in members:
+        try:
+            member = getattr(obj, name)
+        except BaseException:  # noqa: B036 - properties may raise anything
+            continue
+        names[name].append([home + "." + name, _kind(member), 1])
+
+
+def _top_level_modules():
+    """Public top-level modules: the standard library's and the installed ones."""
+    found = set(getattr(sys, "stdlib_module_names", ()))
+    try:
+        found.update(info.name for info in pkgutil.iter_modules())
+    except BaseException:  # noqa: B036 - a broken path entry only hides its modules
+        pass
+    return sorted(n for n in found if not n.startswith("_") and n.isidentifier() and n not in _SKIPPED)
 
 
 def _order_homes(homes):
@@ -364,6 +567,84 @@ def _order_homes(homes):
     if first[2] == 2 and higher:
         homes.remove(higher[0])
         homes.insert(0, higher[0])
+
+
+def _choose_home(homes, wanted, hints, candidate, exclude, parent):
+    """The home to suggest for a name: where the writer looked, when it is there
+    (`json.JSONDecodeError`, not `json.decoder.JSONDecodeError`, for `json.JSONDeocdeError`),
+    or a module the nearby example imports from that exports it; else the best home of the
+    kind the prose implies (a class, never a module, for `Transformer`), else the best home;
+    never `exclude`, the path known to be wrong."""
+    usable = [h for h in homes if h[0] != exclude]
+    if not usable:
+        return None
+    for home in usable:
+        if parent and home[0] == parent + "." + candidate:
+            return home
+    if parent:
+        # Else the shortest public home under the module the writer named: `imgaug.Augmenter`
+        # means `imgaug.augmenters.Augmenter`, not `imgaug.augmenters.meta.Augmenter`.
+        inside = [
+            h for h in usable if h[0].startswith(parent + ".") and h[2] > 0 and _kind_rank(wanted, h[1]) == 2
+        ]
+        if inside:
+            return min(inside, key=lambda h: (h[0].count("."), len(h[0])))
+    for hint in hints:
+        for home in usable:
+            # A name a module imports for its own use (agreement 0) is not its API.
+            if home[0] == hint + "." + candidate and home[2] > 0:
+                return home
+    if wanted not in ("unknown", None):
+        for home in usable:
+            if _kind_rank(wanted, home[1]) == 2:
+                return home
+    return usable[0]
+
+
+def _implied_kind(name, kind):
+    """The kind the prose says, else the one the spelling implies: `Table` is a class."""
+    if kind not in ("unknown", None):
+        return kind
+    if re.fullmatch(r"[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)*", name) and not name.isupper():
+        return "class"
+    return kind
+
+
+def _may_be_typo(name, candidate):
+    """Whether `name` can be a misspelling of `candidate`: not the same word in another case
+    (`false` in prose is JSON's, not Python's `False`) or number (`errors`, `dataclass`)."""
+    a, b = name.lower(), candidate.lower()
+    if a == b:
+        return name not in (candidate.lower(), candidate.upper(), candidate.capitalize())
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return not (longer in (shorter + "s", shorter + "es"))
+
+
+def _typo_budget(name):
+    """Edits a typo of `name` may have: none for short names (`PUT` is not `put`'s typo),
+    one up to eight letters, two beyond."""
+    length = len(name)
+    return 0 if length < 4 else 1 if length <= 8 else 2
+
+
+def _edits(a, b, bound):
+    """Damerau-Levenshtein distance (optimal string alignment: swapping two adjacent letters
+    is one edit) between `a` and `b`, or `bound + 1` once it is known to exceed `bound`."""
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    previous_row = None
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        before, previous_row = previous_row, row
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(previous_row[j] + 1, row[j - 1] + 1, previous_row[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], before[j - 2] + 1)
+        if min(row) > bound:
+            return bound + 1
+    return row[-1]
 
 
 def _same(a, b):

@@ -87,6 +87,8 @@ pub(crate) struct Names {
     aliases: BTreeMap<String, String>,
     /// Top-level modules the document's examples import: their names are code, not prose.
     imported: Vec<String>,
+    /// Import names of the libraries the configuration names.
+    configured: Vec<String>,
 }
 
 impl Names {
@@ -105,6 +107,9 @@ impl Names {
             names
                 .libraries
                 .insert(written.to_lowercase(), import.to_string());
+            if !names.configured.contains(import) {
+                names.configured.push(import.clone());
+            }
         }
         for (alias, path) in &context.aliases {
             names.aliases.insert(alias.clone(), path.clone());
@@ -152,6 +157,18 @@ impl Names {
             Some(rest) => format!("{base}.{rest}"),
             None => base,
         })
+    }
+
+    /// The libraries a document is about when its prose does not say: those its examples
+    /// import, then those the configuration names.
+    pub(crate) fn in_scope(&self) -> Vec<String> {
+        let mut out = self.imported.clone();
+        for library in &self.configured {
+            if !out.contains(library) {
+                out.push(library.clone());
+            }
+        }
+        out
     }
 
     /// Whether `name` is how some known library is imported (`sklearn`, `torch`, `json` when

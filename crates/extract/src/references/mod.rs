@@ -12,6 +12,7 @@
 //! what the example right next to the paragraph imports. Nothing here runs Python: whether
 //! a name exists is decided later, in the embedded interpreter.
 
+mod code;
 mod libraries;
 mod prose;
 
@@ -63,6 +64,9 @@ pub struct ReferenceCandidate {
     /// Inline code whose first part may be a variable rather than a module (`r.json()`):
     /// only worth reporting when that first part turns out to be a module.
     pub speculative: bool,
+    /// The id of the example whose code takes this name from an import (`np.linalg.norm`);
+    /// `None` for the prose's names.
+    pub snippet: Option<String>,
 }
 
 /// Finds the references in `doc`'s prose; `snippets` are its examples (their lines are not
@@ -99,6 +103,19 @@ pub fn extract_references(
     found.sort_by_key(|c| (c.line, c.column));
     found.dedup_by(|b, a| a.line == b.line && a.column == b.column);
     assign_ids(&mut found);
+    found
+}
+
+/// The names `doc`'s examples take from their imports (`from m import n`, `np.linalg.norm`),
+/// to check statically; each has the id of its snippet in `snippet`.
+pub fn extract_code_references(doc: &Document, snippets: &[Snippet]) -> Vec<ReferenceCandidate> {
+    let mut found = code::code_references(&doc.text, snippets);
+    // Numbered apart from the prose's, and prefixed with the snippet's id.
+    assign_ids(&mut found);
+    for candidate in &mut found {
+        let snippet = candidate.snippet.as_deref().unwrap_or("");
+        candidate.id = format!("{snippet}.{}", candidate.id);
+    }
     found
 }
 
@@ -445,9 +462,15 @@ impl Reader<'_> {
             modules = mods;
             if code {
                 // A lone name in inline code is as often an HTTP verb, a parameter or a
-                // shell command as an API name: look for it nearby, as a module of its own
-                // and among the builtins, and report it only where it is found.
+                // shell command as an API name: look for it nearby, else in what the whole
+                // document is about, as a module of its own and among the builtins, and
+                // report it only where it is found or where it misspells a real name.
                 speculative = true;
+                for library in self.names.in_scope() {
+                    if !libraries.contains(&library) {
+                        libraries.push(library);
+                    }
+                }
                 for library in [found.name.as_str(), "builtins"] {
                     if !libraries.iter().any(|l| l == library) {
                         libraries.push(library.to_string());
@@ -470,6 +493,7 @@ impl Reader<'_> {
             explicit: found.explicit,
             ignored,
             speculative,
+            snippet: None,
         })
     }
 
