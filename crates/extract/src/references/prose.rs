@@ -172,10 +172,13 @@ impl Prose {
             let offset = locate(index + lead, word);
             self.push(Kind::Word, word, offset);
         }
+        // Punctuation stands where the word before it ends, so a paragraph's last token
+        // tells on which line the paragraph ends.
+        let after_word = self.tokens.last().map_or(0, |t| t.offset + t.text.len());
         if ending.contains('.') {
-            self.push(Kind::Stop, ".", 0);
+            self.push(Kind::Stop, ".", after_word);
         } else if ending.contains(':') {
-            self.push(Kind::Comma, ":", 0);
+            self.push(Kind::Comma, ":", after_word);
         }
     }
 }
@@ -323,6 +326,12 @@ mod tests {
         );
         let code = &p.tokens[3];
         assert_eq!(code.offset, "See https://x.org/a.b, e.g. `".len());
+        // A full stop stands where its word ends, not at the start of the document.
+        let stop = p.tokens.last().unwrap();
+        assert_eq!(
+            stop.offset,
+            "See https://x.org/a.b, e.g. `json.loads()` or mail a@b.com: data.csv".len()
+        );
     }
 
     #[test]
