@@ -341,6 +341,12 @@ mod tests {
         );
         let code = &p.tokens[3];
         assert_eq!(code.offset, "See https://x.org/a.b, e.g. `".len());
+        // A full stop stands where its word ends, not at the start of the document.
+        let stop = p.tokens.last().unwrap();
+        assert_eq!(
+            stop.offset,
+            "See https://x.org/a.b, e.g. `json.loads()` or mail a@b.com: data.csv".len()
+        );
     }
 
     #[test]
