@@ -236,8 +236,16 @@ impl ProcessCap {
             if !Path::new(root).join("cgroup.procs").exists() {
                 continue;
             }
-            if std::fs::create_dir(&dir).is_err() {
-                continue;
+            if let Err(err) = std::fs::create_dir(&dir) {
+                if err.kind() != std::io::ErrorKind::AlreadyExists {
+                    continue;
+                }
+                // Left by a child of this run whose pid has come round again (pids wrap at
+                // a few tens of thousands): ours by its name, so clear it and start anew.
+                drop(ProcessCap { dir: dir.clone() });
+                if std::fs::create_dir(&dir).is_err() {
+                    continue;
+                }
             }
             if std::fs::write(dir.join("pids.max"), max_processes.to_string()).is_ok() {
                 return Some(ProcessCap { dir });
@@ -306,8 +314,12 @@ pub fn sweep_cgroups(run_id: u32) {
 
 /// Whether the worker can cap processes with a cgroup, probed by creating one.
 pub fn process_cap_available(options: &SandboxOptions) -> bool {
+    // A name of its own: the workers of one run probe at the same time, and a shared name
+    // made all but one of them find it taken and run their snippets uncapped.
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let probe = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     ProcessCap::create(
-        &format!("{}probe", cgroup_prefix()),
+        &format!("{}probe-{}-{probe}", cgroup_prefix(), std::process::id()),
         options.max_processes.max(1),
     )
     .is_some()
@@ -352,5 +364,40 @@ pub fn report(options: &SandboxOptions, achieved: &Achieved<'_>) -> SandboxRepor
         process_limit: (achieved.cgroup && options.max_processes > 0)
             .then_some(options.max_processes),
         processes: format!("{namespace}; {cap}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Workers of one run probe together; each must get the machine's answer, not a name
+    /// another one holds at that moment.
+    #[test]
+    fn probes_at_the_same_time_agree() {
+        let options = SandboxOptions::default();
+        let alone = process_cap_available(&options);
+        let together: Vec<bool> = std::thread::scope(|scope| {
+            let probes: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| (0..20).all(|_| process_cap_available(&options) == alone)))
+                .collect();
+            probes.into_iter().map(|p| p.join().unwrap()).collect()
+        });
+        assert!(together.iter().all(|&same| same), "{together:?}");
+    }
+
+    #[test]
+    fn a_cgroup_left_under_the_same_name_is_replaced() {
+        let name = format!("{}stale-{}", cgroup_prefix(), std::process::id());
+        let Some(first) = ProcessCap::create(&name, 8) else {
+            return; // cgroups are not writable here
+        };
+        // Left behind, as by a run that could not clean up.
+        std::mem::forget(first);
+        let second = ProcessCap::create(&name, 8);
+        assert!(
+            second.is_some(),
+            "a stale cgroup of the same name blocked a new one"
+        );
     }
 }
