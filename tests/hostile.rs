@@ -4,7 +4,10 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{command_in, json_record, record, root, snipcheck, stable_settings, stderr};
+use crate::support::{
+    categories, command_in, json_record, record, root, snipcheck, snippet_by_id, stable_settings,
+    stderr,
+};
 
 /// One line per snippet: what the tests assert and the snapshot shows.
 fn verdict_table(record: &serde_json::Value) -> String {
@@ -47,15 +50,7 @@ fn every_hostile_snippet_gets_its_own_verdict_and_the_rest_still_runs() {
     let table = verdict_table(&record);
     insta::assert_snapshot!("hostile_verdicts", table);
 
-    let by_id = |id: &str| {
-        record["snippets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["id"] == id)
-            .unwrap_or_else(|| panic!("no snippet {id}"))
-            .clone()
-    };
+    let by_id = |id: &str| snippet_by_id(&record, id).clone();
     // Floods are capped at 64 KiB and the rest is counted, not lost.
     let flood = by_id("floods-its-output");
     assert_eq!(flood["stdout"]["text"].as_str().unwrap().len(), 64 * 1024);
@@ -167,12 +162,7 @@ fn interrupt_keeps_finished_verdicts_and_writes_the_record() {
     );
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    let categories: Vec<&str> = record["snippets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["category"].as_str().unwrap())
-        .collect();
+    let categories = categories(&record);
     assert_eq!(categories[0], "passed");
     assert_eq!(categories[1..], ["skipped", "skipped"]);
     stable_settings().bind(|| {

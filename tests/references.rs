@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use crate::support::{record, snipcheck, snipcheck_in, stable_settings, stderr, stdout};
+use crate::support::{
+    categories, record, snipcheck, snipcheck_in, stable_settings, stderr, stdout,
+};
 
 const CONFIG: &str = "fixtures/references/snipcheck.yaml";
 const DOC: &str = "fixtures/references/stdlib.md";
@@ -479,13 +481,10 @@ fn names_in_code_are_checked_even_after_an_early_failure() {
     ]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let record = record(&output);
-    let categories: Vec<&str> = record["snippets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["category"].as_str().unwrap())
-        .collect();
-    assert_eq!(categories, ["undefined-name", "missing-name", "passed"]);
+    assert_eq!(
+        categories(&record),
+        ["undefined-name", "missing-name", "passed"]
+    );
     stable_settings()
         .bind(|| insta::assert_json_snapshot!("code_references", record["references"]));
 }

@@ -4,16 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::{command_in, json_record, root};
-
-fn by_id<'a>(record: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    record["snippets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["id"] == id)
-        .unwrap_or_else(|| panic!("no snippet {id}"))
-}
+use crate::support::{command_in, json_record, root, snippet_by_id as by_id};
 
 /// The Landlock ABI the running kernel offers (0: none), asked the way the kernel documents.
 fn kernel_landlock_abi() -> i64 {

@@ -140,3 +140,23 @@ pub fn assert_valid(schema: &serde_json::Value, instance: &serde_json::Value) {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+/// The record's snippet with this id.
+pub fn snippet_by_id<'a>(record: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no snippet {id}"))
+}
+
+/// Every snippet's category, in record order.
+pub fn categories(record: &serde_json::Value) -> Vec<&str> {
+    record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["category"].as_str().unwrap())
+        .collect()
+}
