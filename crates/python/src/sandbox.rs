@@ -110,7 +110,14 @@ pub struct Folders {
 impl Folders {
     /// Makes both under a new temporary folder, removed when the returned guard drops.
     pub fn create() -> std::io::Result<(tempfile::TempDir, Folders)> {
-        let root = tempfile::Builder::new().prefix("snipcheck-").tempdir()?;
+        Folders::create_in(&std::env::temp_dir())
+    }
+
+    /// As [`Folders::create`], under `parent`.
+    pub fn create_in(parent: &Path) -> std::io::Result<(tempfile::TempDir, Folders)> {
+        let root = tempfile::Builder::new()
+            .prefix("snipcheck-")
+            .tempdir_in(parent)?;
         let folders = Folders {
             work: root.path().join("work"),
             temp: root.path().join("tmp"),
@@ -178,16 +185,21 @@ pub fn restrict_writes(folders: &Folders) -> Result<String, String> {
 /// Whether Landlock can be enforced here, probed once in a throwaway process so the
 /// worker itself stays unrestricted: how it is enforced, or why it is not.
 pub fn probe_landlock() -> Result<String, String> {
+    probe_landlock_in(&std::env::temp_dir())
+}
+
+fn probe_landlock_in(parent: &Path) -> Result<String, String> {
     use std::io::Read;
     let (read, write) =
         crate::capture::pipe().map_err(|err| format!("no pipe for the Landlock probe ({err})"))?;
+    // Made (and removed when `_root` drops) here, not in the probe: once restricted, the
+    // probe could no longer remove them, and it leaves by `_exit` without running drops.
+    let (_root, folders) = Folders::create_in(parent)
+        .map_err(|err| format!("no folder for the Landlock probe ({err})"))?;
     // SAFETY: the forked probe restricts itself, writes one message and exits.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
-        let answer = match Folders::create() {
-            Ok((_root, folders)) => restrict_writes(&folders),
-            Err(err) => Err(format!("no folder for the Landlock probe ({err})")),
-        };
+        let answer = restrict_writes(&folders);
         let (code, text) = match &answer {
             Ok(how) => (0, how.as_str()),
             Err(why) => (1, why.as_str()),
@@ -370,6 +382,15 @@ pub fn report(options: &SandboxOptions, achieved: &Achieved<'_>) -> SandboxRepor
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every worker probes once: a folder left per probe filled the temporary folder.
+    #[test]
+    fn the_landlock_probe_leaves_no_folder_behind() {
+        let parent = tempfile::tempdir().unwrap();
+        let _ = probe_landlock_in(parent.path());
+        let left: Vec<_> = std::fs::read_dir(parent.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
 
     /// Workers of one run probe together; each must get the machine's answer, not a name
     /// another one holds at that moment.
