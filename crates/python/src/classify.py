@@ -66,16 +66,18 @@ def _classify(error, filename, frames=None):
     elif (
         isinstance(error, AttributeError)
         and raised_in_snippet
-        and isinstance(getattr(error, "obj", None), types.ModuleType)
+        and isinstance(_missing_attribute(error)[0], types.ModuleType)
     ):
         category = "missing-name"
-        suggestions = _similar_names(error.obj.__name__, error.name or "")
-        if error.name:
-            missing = {"kind": "name", "module": error.obj.__name__, "name": error.name}
+        module, name = _missing_attribute(error)
+        suggestions = _similar_names(module.__name__, name or "")
+        if name:
+            missing = {"kind": "name", "module": module.__name__, "name": name}
     elif isinstance(error, NameError) and not isinstance(error, UnboundLocalError):
         category = "undefined-name" if raised_in_snippet else "exception"
-        if raised_in_snippet and getattr(error, "name", None):
-            missing = {"kind": "undefined", "name": error.name}
+        name = _undefined_name(error)
+        if raised_in_snippet and name:
+            missing = {"kind": "undefined", "name": name}
     else:
         category = "exception"
 
@@ -86,6 +88,30 @@ def _classify(error, filename, frames=None):
     return verdict(
         category, error, line, traceback_text=traceback_text, suggestions=suggestions, missing=missing
     )
+
+
+# Python 3.9's AttributeError and NameError carry no `obj`/`name`: there, CPython's own
+# messages are all there is to read.
+_NO_ATTRIBUTE = re.compile(r"^module '([\w.]+)' has no attribute '(\w+)'$")
+_NOT_DEFINED = re.compile(r"^name '(\w+)' is not defined$")
+
+
+def _missing_attribute(error):
+    """The object an AttributeError was raised on (when known) and the missing name."""
+    if hasattr(error, "obj"):
+        return error.obj, error.name
+    found = _NO_ATTRIBUTE.match(str(error))
+    if found is None:
+        return None, None
+    return sys.modules.get(found.group(1)), found.group(2)
+
+
+def _undefined_name(error):
+    name = getattr(error, "name", None)
+    if name is None and sys.version_info < (3, 10):
+        found = _NOT_DEFINED.match(str(error))
+        name = found.group(1) if found else None
+    return name
 
 
 def _source_of(filename):

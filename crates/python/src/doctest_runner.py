@@ -145,7 +145,7 @@ def _failure_verdict(failure, filename, first_line, name):
             error,
             line + (error.lineno or 1) - 1,
             message=error.msg,
-            traceback_text="".join(traceback.format_exception_only(error)),
+            traceback_text="".join(traceback.format_exception_only(type(error), error)),
         )
     return runner.classify(error, filename, _document_frames(exc_info[2]))
 

@@ -158,7 +158,7 @@ def _apply_fixture(name, namespace):
             "exception",
             compiled,
             message="the fixture `{}` does not parse: {}:{}: {}".format(name, path, compiled.lineno, compiled.msg),
-            traceback_text="".join(traceback.format_exception_only(compiled)),
+            traceback_text="".join(traceback.format_exception_only(type(compiled), compiled)),
         )
     try:
         exec(compiled, namespace)
@@ -393,7 +393,7 @@ def run(code, filename, first_line, namespace=None, expected=None, flags=0):
             error,
             error.lineno,
             message=error.msg,
-            traceback_text="".join(traceback.format_exception_only(error)),
+            traceback_text="".join(traceback.format_exception_only(type(error), error)),
         )
     if namespace is None:
         namespace = {"__name__": "__main__", "__builtins__": builtins, "__file__": filename}
