@@ -1,5 +1,9 @@
-// The binary embeds CPython: without an rpath to the libpython it was built against, the
-// loader silently picks whichever libpython3.x.so comes first on the system.
+// `snipcheck-worker` embeds CPython, but links no libpython: the main process picks the
+// environment's libpython3.X.so and has the loader preload it when it starts the worker.
+// The symbols the worker takes from it are therefore left unresolved at link time. The main
+// binary gets no such flag, so any use of Python there fails to link.
 fn main() {
-    pyo3_build_config::add_libpython_rpath_link_args();
+    println!(
+        "cargo:rustc-link-arg-bin=snipcheck-worker=-Wl,--unresolved-symbols=ignore-in-object-files"
+    );
 }

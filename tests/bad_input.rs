@@ -95,3 +95,75 @@ fn python_env_that_is_not_a_venv_is_refused() {
         stderr(&output)
     );
 }
+
+/// A virtualenv under a temporary folder whose `bin/python` is `python` (a shell script, or
+/// `None` for a link to nothing) and whose `pyvenv.cfg` names `version`.
+fn fake_environment(version: &str, python: Option<&str>) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::write(
+        dir.path().join("pyvenv.cfg"),
+        format!("version = {version}\n"),
+    )
+    .unwrap();
+    match python {
+        Some(script) => {
+            std::fs::write(bin.join("python"), format!("#!/bin/sh\n{script}\n")).unwrap();
+            std::fs::set_permissions(bin.join("python"), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
+        }
+        None => std::os::unix::fs::symlink("/nonexistent/python3.11", bin.join("python")).unwrap(),
+    }
+    dir
+}
+
+#[test]
+fn broken_environments_name_their_path_and_what_was_tried() {
+    let garbage = tempfile::tempdir().unwrap();
+    std::fs::write(garbage.path().join("libpython3.11.so.1.0"), "not a library").unwrap();
+    let answer =
+        |libdir: &str| format!("printf 'cpython\\n1\\n{libdir}\\nlibpython3.11.so.1.0\\n'");
+    let cases = [
+        ("interpreter-missing", fake_environment("3.11.7", None)),
+        (
+            "interpreter-fails",
+            fake_environment("3.11.7", Some("echo 'broken interpreter' >&2; exit 3")),
+        ),
+        (
+            "unsupported-version",
+            fake_environment("3.8.18", Some("exit 0")),
+        ),
+        (
+            "no-shared-libpython",
+            fake_environment("3.11.7", Some(&answer("/nonexistent/lib"))),
+        ),
+        (
+            "libpython-does-not-load",
+            fake_environment("3.11.7", Some(&answer(garbage.path().to_str().unwrap()))),
+        ),
+    ];
+    let mut messages = String::new();
+    for (name, env) in &cases {
+        let output = snipcheck(&[
+            "check",
+            "fixtures/check/paragraphs.txt",
+            "--config",
+            "fixtures/check/snipcheck.yaml",
+            "--python-env",
+            env.path().to_str().unwrap(),
+        ]);
+        let text = stderr(&output)
+            .replace(env.path().to_str().unwrap(), "[env]")
+            .replace(garbage.path().to_str().unwrap(), "[lib]");
+        assert_eq!(output.status.code(), Some(2), "{name}: {text}");
+        assert!(
+            text.contains("[env]"),
+            "{name} does not name the environment: {text}"
+        );
+        let last = text.lines().last().unwrap_or_default();
+        messages.push_str(&format!("{name}: {last}\n"));
+    }
+    insta::assert_snapshot!("broken_environments", messages);
+}

@@ -17,3 +17,4 @@ mod reports;
 mod sandbox;
 mod shard;
 mod support;
+mod versions;

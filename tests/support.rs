@@ -32,6 +32,8 @@ pub fn command_in(dir: &Path, args: &[&str]) -> Command {
         // Every test runs its snippets: a remembered verdict would let it pass without
         // exercising anything. The cache's own tests remove this.
         .env("SNIPCHECK_NO_CACHE", "1")
+        // An activated virtualenv would become the snippets' environment.
+        .env_remove("VIRTUAL_ENV")
         .env_remove("NO_COLOR");
     command
 }

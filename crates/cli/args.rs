@@ -65,6 +65,11 @@ pub struct FixArgs {
     #[arg(long, value_name = "PATH")]
     pub python_env: Option<PathBuf>,
 
+    /// Build the environment with this Python version (3.9-3.13), found on PATH, under
+    /// pyenv or among uv's Pythons. Default: the config's python.version, else python3.
+    #[arg(long, value_name = "X.Y")]
+    pub python: Option<String>,
+
     /// Where environments are cached. Default: .snipcheck at the repository root.
     #[arg(long, value_name = "DIR", env = "SNIPCHECK_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -89,6 +94,7 @@ impl FixArgs {
             paths: self.paths.clone(),
             config: self.config.clone(),
             python_env: self.python_env.clone(),
+            python: self.python.clone(),
             cache_dir: self.cache_dir.clone(),
             jobs: self.jobs,
             no_cache: self.no_cache,
@@ -109,6 +115,11 @@ pub struct CheckArgs {
     /// Use this existing virtualenv instead of building one from the requirements.
     #[arg(long, value_name = "PATH")]
     pub python_env: Option<PathBuf>,
+
+    /// Build the environment with this Python version (3.9-3.13), found on PATH, under
+    /// pyenv or among uv's Pythons. Default: the config's python.version, else python3.
+    #[arg(long, value_name = "X.Y")]
+    pub python: Option<String>,
 
     #[command(flatten)]
     pub report: ReportArgs,
@@ -261,6 +272,7 @@ impl CheckArgs {
             paths: self.paths.clone(),
             config: self.config.clone(),
             python_env: self.python_env.clone(),
+            python: self.python.clone(),
             timeout: self.timeout,
             jobs: self.jobs,
             isolate: self.isolate.map(|isolate| match isolate {

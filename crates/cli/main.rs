@@ -17,10 +17,6 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
-    // The pool starts its workers from this binary.
-    if let Some(code) = snipcheck_python::worker::serve_if_asked() {
-        return ExitCode::from(code as u8);
-    }
     let cli = Cli::parse();
     match cli.command {
         Command::Check(check_args) => check::run(&check_args),

@@ -74,6 +74,12 @@ impl Observer for Terminal {
         }
     }
 
+    fn environment(&mut self, note: &str) {
+        if !self.quiet {
+            eprintln!("snipcheck: {note}");
+        }
+    }
+
     fn warning(&mut self, message: &str) {
         eprintln!("snipcheck: warning: {message}");
     }

@@ -1,16 +1,14 @@
-// Links against the libpython found at build time, and records which one, so that the
-// environment snipcheck creates uses the same interpreter version as the one embedded.
+// Refuses a pyo3 configuration that would link a particular libpython into our binaries:
+// the main binary must start without any, and the worker takes the environment's
+// (`.cargo/config.toml` names the configuration that does this).
 fn main() {
-    // Without an rpath the loader silently picks whichever libpython comes first on the system.
-    pyo3_build_config::add_libpython_rpath_link_args();
     let config = pyo3_build_config::get();
-    println!(
-        "cargo:rustc-env=SNIPCHECK_LINKED_PYTHON_VERSION={}.{}",
-        config.version().major,
-        config.version().minor
-    );
-    println!(
-        "cargo:rustc-env=SNIPCHECK_BUILD_PYTHON={}",
-        config.executable().unwrap_or("python3")
-    );
+    #[allow(deprecated)] // `abi3()` says what `target_abi()` says, in one call
+    let stable_abi = config.abi3();
+    if !stable_abi || !config.suppress_build_script_link_lines() {
+        panic!(
+            "pyo3 must be configured for the stable ABI without link lines: build from the \
+             repository (its .cargo/config.toml sets PYO3_CONFIG_FILE=crates/python/pyo3-abi3.cfg)"
+        );
+    }
 }

@@ -266,6 +266,9 @@ pub struct PythonConfig {
     pub requirements: Option<PathBuf>,
     /// An existing virtualenv to use instead.
     pub env: Option<PathBuf>,
+    /// The Python version (`"3.12"`) the environment is built with, found on PATH, under
+    /// pyenv or among uv's Pythons. Default: `python3` on PATH.
+    pub version: Option<String>,
     /// Modules imported once per worker before snippets run. Default: the modules the
     /// documents import.
     pub warmup: Option<Vec<String>>,

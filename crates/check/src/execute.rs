@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use snipcheck_cache::ResultCache;
 use snipcheck_python::protocol::{Answer, Query};
 use snipcheck_python::resolve::ResolveOptions;
-use snipcheck_python::{venv, DocumentJob, Fixture, PoolOptions, PoolResult, Progress, PythonEnv};
+use snipcheck_python::{
+    interpreters, venv, DocumentJob, Fixture, PoolOptions, PoolResult, Progress, PythonEnv,
+};
 use snipcheck_record::{Category, Checked, Outcome, PythonInfo, SandboxReport, Snippet, Verdict};
 
 use crate::config::{LoadedConfig, DEFAULT_TIMEOUT_S};
@@ -46,7 +48,7 @@ pub fn execute(
         return Ok(Execution::default());
     }
     let cache_dir = loaded.cache_dir(options.cache_dir.as_deref());
-    let (pool, timeout_s) = pool_options(options, loaded, &cache_dir)?;
+    let (pool, timeout_s) = pool_options(options, loaded, &cache_dir, observer)?;
     let mut cache = Cache::open(
         &cache_dir,
         !options.no_cache,
@@ -164,6 +166,7 @@ fn pool_options(
     options: &CheckOptions,
     loaded: &LoadedConfig,
     cache_dir: &Path,
+    observer: &mut dyn Observer,
 ) -> Result<(PoolOptions, f64)> {
     let timeout_s = options
         .timeout
@@ -171,7 +174,7 @@ fn pool_options(
         .unwrap_or(DEFAULT_TIMEOUT_S);
     let program = match &options.worker_program {
         Some(program) => program.clone(),
-        None => std::env::current_exe().context("cannot find the snipcheck binary")?,
+        None => snipcheck_python::worker_process::default_worker_program()?,
     };
     let pool = PoolOptions {
         program,
@@ -187,7 +190,7 @@ fn pool_options(
             .into(),
         sandbox: loaded.config.sandbox.options(),
         env_allow: loaded.config.sandbox.env_allow.clone(),
-        env: environment(options, loaded, cache_dir)?,
+        env: environment(options, loaded, cache_dir, observer)?,
     };
     Ok((pool, timeout_s))
 }
@@ -339,12 +342,15 @@ impl Cache {
     }
 }
 
-/// The environment snippets run in: the one given, the config's `env`, or one built from
-/// the config's requirements.
+/// The environment snippets run in: the one given (`--python-env`, the config's `env`), one
+/// built from the config's requirements, else, as pytest would, the virtualenv that is
+/// active (`VIRTUAL_ENV`) or that snipcheck is installed in, else a standard-library one.
+/// An active or installed virtualenv is said to the observer: nothing in the config named it.
 pub fn environment(
     options: &CheckOptions,
     loaded: &LoadedConfig,
     cache_dir: &Path,
+    observer: &mut dyn Observer,
 ) -> Result<PythonEnv> {
     if let Some(path) = &options.python_env {
         return venv::existing(path);
@@ -352,13 +358,38 @@ pub fn environment(
     if let Some(path) = &loaded.config.python.env {
         return venv::existing(&loaded.resolve(path));
     }
+    let asked = match options
+        .python
+        .as_deref()
+        .or(loaded.config.python.version.as_deref())
+    {
+        Some(text) => Some(interpreters::Version::parse(text).with_context(|| {
+            format!("the Python version {text:?} is not a version such as 3.12")
+        })?),
+        None => None,
+    };
     let requirements = loaded
         .config
         .python
         .requirements
         .as_ref()
         .map(|p| loaded.resolve(p));
-    venv::from_requirements(requirements.as_deref(), cache_dir)
+    if requirements.is_none() {
+        if let Some(active) = venv::active() {
+            let env = venv::existing(&active.root)?;
+            if asked.is_none() || asked == Some(env.version()?) {
+                observer.environment(&format!(
+                    "the snippets run in {} ({}, Python {})",
+                    env.root.display(),
+                    active.why,
+                    env.version()?
+                ));
+                return Ok(env);
+            }
+        }
+    }
+    let base = interpreters::find(asked)?;
+    venv::from_requirements(requirements.as_deref(), cache_dir, &base)
 }
 
 /// How names are resolved: one worker on the snippets' environment, its symbol indexes
@@ -527,7 +558,8 @@ mod tests {
             ..CheckOptions::default()
         };
         let loaded = LoadedConfig::default();
-        let (pool, timeout_s) = pool_options(&options, &loaded, dir.path()).unwrap();
+        let (pool, timeout_s) =
+            pool_options(&options, &loaded, dir.path(), &mut crate::Silent).unwrap();
         let known = snippet("a", 1, "x = 1\n");
         let mut cache = Cache::open(dir.path(), true, &pool, timeout_s, &[]).unwrap();
         cache.remember(&known, &Outcome::clean(Category::Passed, 1.0).into());
@@ -568,7 +600,8 @@ mod tests {
     /// A standard-library environment shared by the tests of this crate.
     fn shared_environment() -> PathBuf {
         let cache = std::env::temp_dir().join("snipcheck-check-tests");
-        venv::from_requirements(None, &cache)
+        let base = interpreters::find(None).expect("a python3 on PATH");
+        venv::from_requirements(None, &cache, &base)
             .expect("a standard-library environment")
             .root
     }

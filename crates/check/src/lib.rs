@@ -4,17 +4,15 @@
 //! and compare the record with the committed one. The library prints nothing: progress
 //! goes to an [`Observer`], and the result is a [`CheckRun`] to report as the caller likes.
 //!
-//! Snippets run in worker processes started from [`CheckOptions::worker_program`], the
-//! running program by default; such a program starts with
-//! [`snipcheck_python::worker::serve_if_asked`]:
+//! Snippets run in worker processes of the `snipcheck-worker` binary
+//! ([`CheckOptions::worker_program`]; by default `SNIPCHECK_WORKER`, else the one beside the
+//! running program), which embeds the environment's CPython. The example needs that binary,
+//! so it is only compiled here (the `snipcheck` binary's tests run this same check):
 //!
-//! ```
+//! ```no_run
 //! use snipcheck_check::{check, CheckOptions, GateOutcome, Silent};
 //!
 //! fn main() -> anyhow::Result<()> {
-//!     if let Some(code) = snipcheck_python::worker::serve_if_asked() {
-//!         std::process::exit(code);
-//!     }
 //!     let dir = tempfile::tempdir()?;
 //!     let guide = dir.path().join("guide.md");
 //!     std::fs::write(&guide, "```python\nassert sorted([3, 1, 2]) == [1, 2, 3]\n```\n")?;

@@ -18,6 +18,9 @@ pub trait Observer {
     fn ran(&mut self) {}
     /// `cached` verdicts came from the result cache and `ran` snippets were run.
     fn cached(&mut self, _cached: usize, _ran: usize) {}
+    /// Which environment the snippets run in, when nothing in the config or the options
+    /// named it (the active virtualenv, or the one snipcheck is installed in).
+    fn environment(&mut self, _note: &str) {}
     /// Something went wrong that does not stop the check.
     fn warning(&mut self, _message: &str) {}
     /// `--update` wrote the run's results into this record file.

@@ -13,6 +13,9 @@ pub struct CheckOptions {
     pub config: Option<PathBuf>,
     /// An existing virtualenv to use instead of one built from the requirements.
     pub python_env: Option<PathBuf>,
+    /// The Python version (`3.12`) of the environment built from the requirements; `None`:
+    /// the config's `python.version`, else `python3` on PATH.
+    pub python: Option<String>,
     /// Per-snippet time limit, seconds.
     pub timeout: Option<f64>,
     /// Worker processes; `None`: the config's, else the number of cores.
@@ -34,7 +37,7 @@ pub struct CheckOptions {
     pub texts: Vec<(PathBuf, String)>,
     /// Check only this shard of the documents (`--shard I/N`); its record says which.
     pub shard: Option<snipcheck_shard::Shard>,
-    /// The program that serves worker processes (see
-    /// `snipcheck_python::worker::serve_if_asked`); `None`: the running one.
+    /// The worker binary that runs the snippets (`snipcheck-worker`); `None`:
+    /// `snipcheck_python::worker_process::default_worker_program`.
     pub worker_program: Option<PathBuf>,
 }

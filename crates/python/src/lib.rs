@@ -15,6 +15,7 @@ mod capture;
 mod child;
 mod imports;
 mod interpreter;
+pub mod interpreters;
 pub mod interrupt;
 mod lines;
 mod pid_namespace;
@@ -27,7 +28,7 @@ pub mod skips;
 mod supervise;
 pub mod venv;
 pub mod worker;
-mod worker_process;
+pub mod worker_process;
 
 pub use pool::{DocumentJob, PoolResult, Progress};
 pub use protocol::{Fixture, Isolation};

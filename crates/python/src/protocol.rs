@@ -10,6 +10,10 @@ use snipcheck_record::{
     SnippetError, Verdict,
 };
 
+/// Names the libpython the main process preloaded into a worker, for the worker's message
+/// when none is loaded.
+pub const LIBPYTHON_VARIABLE: &str = "SNIPCHECK_LIBPYTHON";
+
 /// How a worker process is started: `PROGRAM __worker --python-env DIR [--sandbox JSON]
 /// [--warmup a,b]`. The pool writes this command line and the worker reads it back.
 #[derive(Debug, Clone, PartialEq, Eq)]

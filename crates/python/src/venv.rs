@@ -3,22 +3,21 @@
 //!
 //! Nothing here starts the embedded interpreter; it only shells out to `python -m venv` and pip.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-/// `major.minor` of the libpython this binary is linked against.
-pub const LINKED_PYTHON_VERSION: &str = env!("SNIPCHECK_LINKED_PYTHON_VERSION");
-
-/// The interpreter found at build time; its version matches the linked libpython.
-const BUILD_PYTHON: &str = env!("SNIPCHECK_BUILD_PYTHON");
+use crate::interpreters::{Interpreter, Version};
 
 /// Bumped when the layout of cached environments changes, so old ones are not reused.
-const LAYOUT_VERSION: &str = "1";
+const LAYOUT_VERSION: &str = "2";
 
 /// Written last, after pip succeeded: an environment without it is incomplete and rebuilt.
 const COMPLETE_MARKER: &str = ".snipcheck-complete";
@@ -36,6 +35,36 @@ impl PythonEnv {
         self.root.join("bin").join("python")
     }
 
+    /// Its Python's version, from `pyvenv.cfg` (no interpreter started).
+    pub fn version(&self) -> Result<Version> {
+        let text = venv_python_version(&self.root)?;
+        Version::parse(&text).with_context(|| {
+            format!(
+                "{} names an unreadable Python version {text:?}",
+                self.root.join("pyvenv.cfg").display()
+            )
+        })
+    }
+
+    /// The shared libpython its interpreter was built with: what the worker embeds. Asked
+    /// of the interpreter once per environment and process.
+    pub fn libpython(&self) -> Result<PathBuf> {
+        static KNOWN: Mutex<BTreeMap<PathBuf, PathBuf>> = Mutex::new(BTreeMap::new());
+        if let Some(known) = KNOWN.lock().ok().and_then(|k| k.get(&self.root).cloned()) {
+            return Ok(known);
+        }
+        let found = find_libpython(&self.executable()).with_context(|| {
+            format!(
+                "cannot run snippets in the environment {}",
+                self.root.display()
+            )
+        })?;
+        if let Ok(mut known) = KNOWN.lock() {
+            known.insert(self.root.clone(), found.clone());
+        }
+        Ok(found)
+    }
+
     /// A short, stable identity of the environment, for cache keys and the record.
     pub fn fingerprint(&self) -> Result<String> {
         let cfg = fs::read_to_string(self.root.join("pyvenv.cfg")).unwrap_or_default();
@@ -47,12 +76,50 @@ impl PythonEnv {
     }
 }
 
-/// Uses an existing venv after checking that its Python matches the embedded one.
+/// A virtualenv found without being named, and how it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveEnv {
+    pub root: PathBuf,
+    /// `the active virtualenv (VIRTUAL_ENV)` or `the virtualenv snipcheck is installed in`.
+    pub why: &'static str,
+}
+
+/// The activated virtualenv (`VIRTUAL_ENV`), else the one the running program is installed
+/// in (`<venv>/bin/snipcheck`), as a test runner installed there would use.
+pub fn active() -> Option<ActiveEnv> {
+    let is_venv = |root: &Path| root.join("pyvenv.cfg").is_file();
+    if let Some(root) = std::env::var_os("VIRTUAL_ENV").map(PathBuf::from) {
+        if is_venv(&root) {
+            return Some(ActiveEnv {
+                root,
+                why: "the active virtualenv (VIRTUAL_ENV)",
+            });
+        }
+    }
+    let exe = std::env::current_exe().ok()?;
+    let root = exe.parent()?.parent()?;
+    is_venv(root).then(|| ActiveEnv {
+        root: root.to_path_buf(),
+        why: "the virtualenv snipcheck is installed in",
+    })
+}
+
+/// Uses an existing venv after checking that the worker can embed its Python.
 pub fn existing(root: &Path) -> Result<PythonEnv> {
     let env = PythonEnv {
         root: root.to_path_buf(),
     };
-    if !env.executable().exists() {
+    let executable = env.executable();
+    if !executable.exists() {
+        if let Ok(target) = fs::read_link(&executable) {
+            bail!(
+                "the environment {} is broken: its {} links to {}, which does not exist (was \
+                 the Python it was made from removed?)",
+                root.display(),
+                executable.display(),
+                target.display()
+            );
+        }
         bail!(
             "{} is not a Python virtual environment (no bin/python in it)",
             root.display()
@@ -62,11 +129,16 @@ pub fn existing(root: &Path) -> Result<PythonEnv> {
     Ok(env)
 }
 
-/// Creates (or reuses, when the requirements did not change) a venv under `cache_dir`.
+/// Creates (or reuses, when the requirements and the interpreter did not change) a venv of
+/// `base` under `cache_dir`.
 ///
 /// With no requirements the venv is empty: snippets see only the standard library.
 /// Progress goes to stderr so that stdout stays clean for machine-readable output.
-pub fn from_requirements(requirements: Option<&Path>, cache_dir: &Path) -> Result<PythonEnv> {
+pub fn from_requirements(
+    requirements: Option<&Path>,
+    cache_dir: &Path,
+    base: &Interpreter,
+) -> Result<PythonEnv> {
     let requirements_text = match requirements {
         Some(path) => fs::read_to_string(path)
             .with_context(|| format!("cannot read requirements file {}", path.display()))?,
@@ -74,8 +146,13 @@ pub fn from_requirements(requirements: Option<&Path>, cache_dir: &Path) -> Resul
     };
     let fingerprint = {
         let mut hasher = Sha256::new();
-        for part in [LAYOUT_VERSION, BUILD_PYTHON, LINKED_PYTHON_VERSION] {
-            hasher.update(part.as_bytes());
+        let base_version = base.version.to_string();
+        for part in [
+            LAYOUT_VERSION.as_bytes(),
+            base.executable.as_os_str().as_bytes(),
+            base_version.as_bytes(),
+        ] {
+            hasher.update(part);
             hasher.update([0]);
         }
         hasher.update(requirements_text.as_bytes());
@@ -107,10 +184,11 @@ pub fn from_requirements(requirements: Option<&Path>, cache_dir: &Path) -> Resul
         (Some(path), n) => format!("{n} requirements from {}", path.display()),
     };
     eprintln!(
-        "snipcheck: creating the Python environment {} ({contents}); later runs reuse it",
+        "snipcheck: creating the Python {} environment {} ({contents}); later runs reuse it",
+        base.version,
         root.display()
     );
-    let mut venv = Command::new(BUILD_PYTHON);
+    let mut venv = Command::new(&base.executable);
     venv.args(["-m", "venv"]);
     if requirements.is_none() {
         venv.arg("--without-pip");
@@ -137,18 +215,73 @@ pub fn from_requirements(requirements: Option<&Path>, cache_dir: &Path) -> Resul
     Ok(env)
 }
 
-/// Refuses an environment whose Python is not the version of the linked libpython: its
-/// compiled packages would load into the wrong interpreter.
+/// Refuses an environment whose Python the worker cannot embed.
 fn check_version(env: &PythonEnv) -> Result<()> {
-    let version = venv_python_version(&env.root)?;
-    if version != LINKED_PYTHON_VERSION {
+    env.version()?
+        .check_supported(&format_args!("the environment {}", env.root.display()))
+}
+
+/// Where an interpreter's shared libpython is, asked of it (without site: fast, and the
+/// answer cannot depend on what is installed).
+fn find_libpython(executable: &Path) -> Result<PathBuf> {
+    const ASK: &str = "import sys, sysconfig; v = sysconfig.get_config_var; \
+        print(sys.implementation.name, v('Py_ENABLE_SHARED') or 0, v('LIBDIR'), v('INSTSONAME'), sep='\\n')";
+    let output = Command::new(executable)
+        .args(["-I", "-S", "-c", ASK])
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot run the environment's Python {}",
+                executable.display()
+            )
+        })?;
+    if !output.status.success() {
         bail!(
-            "the environment {} uses Python {version}, but snipcheck embeds Python {LINKED_PYTHON_VERSION}; \
-             create the environment with python{LINKED_PYTHON_VERSION} (or rebuild snipcheck against Python {version})",
-            env.root.display()
+            "the environment's Python {} does not run ({}): {}",
+            executable.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    Ok(())
+    let text = String::from_utf8_lossy(&output.stdout);
+    let answer: Vec<&str> = text.lines().collect();
+    let [implementation, shared, libdir, soname] = answer[..] else {
+        bail!(
+            "{} gave no answer about its libpython: {text:?}",
+            executable.display()
+        );
+    };
+    if implementation != "cpython" {
+        bail!(
+            "{} is {implementation}, but snipcheck embeds CPython only",
+            executable.display()
+        );
+    }
+    let library = Path::new(libdir).join(soname);
+    if shared != "1" || !library.is_file() {
+        bail!(
+            "{} has no shared libpython (looked for {}): snipcheck embeds it, so it needs a \
+             CPython built with --enable-shared (pyenv: PYTHON_CONFIGURE_OPTS=--enable-shared; \
+             Debian: the libpython3.X package)",
+            executable.display(),
+            library.display()
+        );
+    }
+    // The loader would only warn and carry on without it: say so here, once.
+    let mut magic = [0u8; 4];
+    let is_elf = fs::File::open(&library)
+        .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut magic))
+        .is_ok()
+        && magic == *b"\x7fELF";
+    if !is_elf {
+        bail!(
+            "{}, the libpython of {}, is not a shared library",
+            library.display(),
+            executable.display()
+        );
+    }
+    Ok(library)
 }
 
 /// `major.minor` of a venv's Python, read from `pyvenv.cfg` (no interpreter started).
@@ -266,6 +399,6 @@ mod tests {
         fs::write(dir.path().join("pyvenv.cfg"), "version = 2.7.18\n").unwrap();
         let err = existing(dir.path()).unwrap_err().to_string();
         assert!(err.contains("uses Python 2.7"), "{err}");
-        assert!(err.contains(LINKED_PYTHON_VERSION), "{err}");
+        assert!(err.contains("3.9-3.13"), "{err}");
     }
 }

@@ -9,6 +9,15 @@ import json
 import sys
 
 
+def forget_variables(names):
+    """Removes the variables set only for the interpreter's start-up (os.environ and the C
+    environment alike), so snippets and their subprocesses see the environment they were given."""
+    import os
+
+    for name in names:
+        os.environ.pop(name, None)
+
+
 def python_info():
     return json.dumps({"version": sys.version.split()[0], "prefix": sys.prefix})
 

@@ -1,4 +1,4 @@
-//! The worker process (`snipcheck __worker`): cuts itself off the network, starts CPython
+//! The worker process (`snipcheck-worker __worker`): cuts itself off the network, starts CPython
 //! once, imports the warm-up modules, then runs jobs in forked children (see `supervise`).
 
 use std::collections::BTreeMap;
@@ -16,20 +16,39 @@ use snipcheck_record::PythonInfo;
 use crate::interpreter;
 use crate::pid_namespace::PidNamespace;
 use crate::process::send;
-use crate::protocol::{Request, WorkerArguments, WorkerMessage};
+use crate::protocol::{Request, WorkerArguments, WorkerMessage, LIBPYTHON_VARIABLE};
 use crate::sandbox::{self, Folders, SandboxOptions};
 use crate::supervise::{self, JobContext};
 use crate::venv::PythonEnv;
 
-/// Serves as a worker when the program was started as one (by the pool), returning the
-/// exit code; `None` for any other command line. Every program that runs checks calls this
-/// first, since the pool starts its workers from the running program.
-pub fn serve_if_asked() -> Option<i32> {
-    match WorkerArguments::parse(std::env::args_os().skip(1))? {
-        Ok(args) => Some(main(&args.env_root, &args.warmup, args.sandbox.as_deref())),
-        Err(message) => {
-            eprintln!("snipcheck worker: {message}");
-            Some(2)
+/// The worker binary's whole program: serves the pool that started it, returning the exit
+/// code. Refuses to run when no libpython was loaded for it.
+pub fn serve_from_command_line() -> i32 {
+    let libpython = std::env::var_os(LIBPYTHON_VARIABLE);
+    // Preloaded for this process only: the snippets' subprocesses must not inherit it.
+    // SAFETY: no other thread exists yet.
+    std::env::remove_var("LD_PRELOAD");
+    std::env::remove_var(LIBPYTHON_VARIABLE);
+    if !interpreter::libpython_loaded() {
+        eprintln!(
+            "snipcheck-worker: no libpython is loaded ({}); it is started by snipcheck, which \
+             preloads the environment's libpython",
+            libpython.map_or("none was named".into(), |path| format!(
+                "{} was named",
+                Path::new(&path).display()
+            ))
+        );
+        return 2;
+    }
+    match WorkerArguments::parse(std::env::args_os().skip(1)) {
+        Some(Ok(args)) => main(&args.env_root, &args.warmup, args.sandbox.as_deref()),
+        Some(Err(message)) => {
+            eprintln!("snipcheck-worker: {message}");
+            2
+        }
+        None => {
+            eprintln!("snipcheck-worker: runs snippets for snipcheck; it is not a command");
+            2
         }
     }
 }
@@ -104,6 +123,10 @@ fn serve(
         if !options.network && network.starts_with("off (socket") {
             modules.network.bind(py).call_method0("refuse_network")?;
         }
+        modules.warmup.bind(py).call_method1(
+            "forget_variables",
+            (interpreter::STARTUP_VARIABLES.to_vec(),),
+        )?;
         warm_up(py, &modules.warmup, warmup)?;
         let info: String = modules
             .warmup

@@ -2,14 +2,14 @@
 //! environment), the handle that sends it requests and reads its messages, and its end.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 use snipcheck_record::{PythonInfo, SandboxReport};
 
 use crate::interrupt::{interrupted, WORKER_PIDS};
-use crate::protocol::{Isolation, WorkerArguments, WorkerMessage};
+use crate::protocol::{Isolation, WorkerArguments, WorkerMessage, LIBPYTHON_VARIABLE};
 use crate::sandbox::SandboxOptions;
 use crate::venv::PythonEnv;
 
@@ -19,10 +19,65 @@ pub const DEFAULT_ENV_ALLOW: &[&str] = &[
     "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "LC_*", "TERM", "TZ", "TMPDIR",
 ];
 
+/// The name of the worker binary, installed beside `snipcheck`.
+const WORKER_BINARY: &str = "snipcheck-worker";
+
+/// The worker binary: `SNIPCHECK_WORKER` when set, else `snipcheck-worker` beside the
+/// running program (or, for a test binary in cargo's `deps/`, one folder up).
+pub fn default_worker_program() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("SNIPCHECK_WORKER") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().context("cannot find the running program")?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    let mut tried = Vec::new();
+    for folder in [Some(dir), dir.parent().filter(|_| dir.ends_with("deps"))]
+        .into_iter()
+        .flatten()
+    {
+        let candidate = folder.join(WORKER_BINARY);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        tried.push(candidate.display().to_string());
+    }
+    bail!(
+        "cannot find {WORKER_BINARY}, which runs the snippets (looked for {}); reinstall \
+         snipcheck, or set SNIPCHECK_WORKER to its path",
+        tried.join(" and ")
+    )
+}
+
+/// Variables for CPython's start-up, in place of the isolated configuration the limited API
+/// cannot make (see `interpreter`): a fixed hash seed (set order, and so output, alike on
+/// every run), unbuffered stdio (what a snippet printed before it hung is already in the
+/// capture file), no user site; and, as `python3` itself does, a C locale coerced to UTF-8.
+fn startup_environment(allowed: &[(String, String)]) -> Vec<(String, String)> {
+    let mut variables: Vec<(String, String)> = [
+        ("PYTHONHASHSEED", "0"),
+        ("PYTHONUNBUFFERED", "1"),
+        ("PYTHONNOUSERSITE", "1"),
+    ]
+    .map(|(name, value)| (name.to_string(), value.to_string()))
+    .into();
+    let set = |name: &str| {
+        allowed
+            .iter()
+            .find(|(n, value)| n == name && !value.is_empty())
+            .map(|(_, value)| value.as_str())
+    };
+    // As PEP 538: LC_ALL, when set, is the user's last word.
+    let locale = set("LC_CTYPE").or_else(|| set("LANG"));
+    if set("LC_ALL").is_none() && matches!(locale, None | Some("C" | "POSIX")) {
+        variables.push(("LC_CTYPE".into(), "C.UTF-8".into()));
+    }
+    variables
+}
+
 /// How the workers are started.
 #[derive(Debug, Clone)]
 pub struct PoolOptions {
-    /// The binary that implements `__worker` (normally the running one).
+    /// The worker binary ([`default_worker_program`]).
     pub program: PathBuf,
     pub env: PythonEnv,
     /// Number of worker processes.
@@ -50,6 +105,7 @@ impl Worker {
         options: &PoolOptions,
         warm: Vec<String>,
     ) -> Result<(Worker, PythonInfo, SandboxReport)> {
+        let libpython = options.env.libpython()?;
         let mut command = Command::new(&options.program);
         command
             .args(
@@ -64,7 +120,12 @@ impl Worker {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         command.env_clear();
-        command.envs(allowed_environment(&options.env_allow));
+        let allowed = allowed_environment(&options.env_allow);
+        command.envs(startup_environment(&allowed));
+        command.envs(allowed);
+        // The worker links no libpython: the loader brings in this environment's.
+        command.env("LD_PRELOAD", &libpython);
+        command.env(LIBPYTHON_VARIABLE, &libpython);
         command.env("SNIPCHECK_RUN_ID", std::process::id().to_string());
         // Workers run side by side on every core: one BLAS thread each keeps them from
         // fighting over the cores (the user's explicit setting wins).
@@ -91,7 +152,13 @@ impl Worker {
             Some(other) => bail!("worker said {other:?} before it was ready"),
             None => {
                 let status = worker.process.wait()?;
-                bail!("the worker process ended before it was ready ({status})")
+                bail!(
+                    "the worker process for the environment {} ended before its Python was \
+                     ready ({status}); it was started with {} preloaded (the loader's message, \
+                     if any, is above)",
+                    options.env.root.display(),
+                    libpython.display()
+                )
             }
         }
     }
@@ -180,6 +247,29 @@ fn matches_pattern(pattern: &str, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_c_locale_is_coerced_to_utf8_and_others_are_kept() {
+        let with = |pairs: &[(&str, &str)]| {
+            let allowed: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            startup_environment(&allowed)
+                .into_iter()
+                .find(|(name, _)| name == "LC_CTYPE")
+                .map(|(_, value)| value)
+        };
+        assert_eq!(with(&[]), Some("C.UTF-8".into()));
+        assert_eq!(with(&[("LANG", "C")]), Some("C.UTF-8".into()));
+        assert_eq!(
+            with(&[("LC_CTYPE", "POSIX"), ("LANG", "de_DE.UTF-8")]),
+            Some("C.UTF-8".into())
+        );
+        assert_eq!(with(&[("LC_ALL", "C")]), None);
+        assert_eq!(with(&[("LANG", "de_DE.ISO-8859-1")]), None);
+        assert_eq!(with(&[("LC_ALL", ""), ("LANG", "en_US.UTF-8")]), None);
+    }
 
     #[test]
     fn allow_list_patterns() {
