@@ -234,3 +234,28 @@ fn update_output_writes_what_the_diff_shows_and_the_snippets_then_pass() {
         .unwrap();
     assert_eq!(stdout(&again), "");
 }
+
+#[test]
+fn names_are_fixed_in_notebooks_and_html_and_nothing_else_changes() {
+    let dir = copy_of("fixtures/fix/formats");
+    let output = command_in(dir.path(), &["fix", "--diff"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    insta::assert_snapshot!("fix_notebook_html_diff", stdout(&output));
+    let before = std::fs::read_to_string(dir.path().join("analysis.ipynb")).unwrap();
+
+    let output = command_in(dir.path(), &["fix"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let after = std::fs::read_to_string(dir.path().join("analysis.ipynb")).unwrap();
+    // Still the same notebook, its escapes untouched, with the name in the cell fixed.
+    assert_eq!(after, before.replace("json.laods", "json.loads"));
+    let cells: serde_json::Value = serde_json::from_str(&after).unwrap();
+    assert!(cells["cells"][1]["source"][2]
+        .as_str()
+        .unwrap()
+        .ends_with("json.loads(text)"));
+    let check = command_in(dir.path(), &["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let record: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(record["references"], serde_json::json!([]));
+}

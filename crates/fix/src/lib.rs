@@ -83,10 +83,9 @@ impl DocumentFix {
     }
 }
 
-/// The fixes for every document that has some. A document's name fixes apply where the
-/// record's lines and columns are positions in its text (not so for notebooks, whose
-/// cells are JSON strings, nor for HTML, whose text is decoded); its expected outputs, when
-/// asked, where the run recorded a mismatch.
+/// The fixes for every document that has some: its name fixes, where the record's line and
+/// column still hold the name, and its expected outputs, when asked, where the run
+/// recorded a mismatch.
 pub fn plan(documents: &[Document], record: &Record, request: Request) -> Vec<DocumentFix> {
     let fixes = fixes_for(&record.references);
     documents
@@ -108,22 +107,7 @@ pub fn plan(documents: &[Document], record: &Record, request: Request) -> Vec<Do
             if own.is_empty() && outputs.is_empty() {
                 return None;
             }
-            let positions_are_text = !matches!(document.format, Format::Notebook | Format::Html);
-            let names = if positions_are_text {
-                apply(&document.text, &own, request.unsafe_fixes)
-            } else {
-                Applied {
-                    text: document.text.clone(),
-                    applied: Vec::new(),
-                    skipped: own
-                        .into_iter()
-                        .map(|fix| Skipped {
-                            fix,
-                            why: "fixes are not applied to this format yet".into(),
-                        })
-                        .collect(),
-                }
-            };
+            let names = apply_names(document, own, request.unsafe_fixes);
             // Name fixes never add or remove a line, so the outputs' lines still hold.
             let edits: Vec<LineEdit> = outputs
                 .iter()
@@ -139,6 +123,30 @@ pub fn plan(documents: &[Document], record: &Record, request: Request) -> Vec<Do
             })
         })
         .collect()
+}
+
+/// Applies the name fixes of one document. A reference's line and column are positions in
+/// the file's own text in every format (in HTML and notebooks only the examples' code
+/// has references, found where the file spells the name out, inside a `<pre>` or a cell's
+/// JSON string), so a replacement is safe there when the format writes it as it is: an
+/// identifier needs no entity nor JSON escape; anything else is skipped, not encoded.
+fn apply_names(document: &Document, fixes: Vec<Fix>, unsafe_fixes: bool) -> Applied {
+    let needs_escape = |c: char| match document.format {
+        Format::Html => matches!(c, '&' | '<' | '>'),
+        Format::Notebook => matches!(c, '"' | '\\') || c.is_control(),
+        _ => false,
+    };
+    let (plain, escaped): (Vec<Fix>, Vec<Fix>) = fixes
+        .into_iter()
+        .partition(|fix| !fix.replacement.chars().any(needs_escape));
+    let mut applied = apply(&document.text, &plain, unsafe_fixes);
+    applied
+        .skipped
+        .extend(escaped.into_iter().map(|fix| Skipped {
+            fix,
+            why: "the replacement would need escaping in this format".into(),
+        }));
+    applied
 }
 
 /// What a `fix` run did, for its last line.
@@ -174,5 +182,45 @@ impl std::fmt::Display for Summary {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(replacement: &str) -> Fix {
+        Fix {
+            path: "page".into(),
+            line: 1,
+            column: 6,
+            written: "json.laods".into(),
+            replacement: replacement.into(),
+            safety: Safety::Safe,
+        }
+    }
+
+    #[test]
+    fn names_are_fixed_in_every_format_unless_the_format_would_escape_them() {
+        let document = |format, text: &str| Document {
+            path: "page".into(),
+            text: text.into(),
+            format,
+        };
+        let html = document(Format::Html, "<pre>json.laods(s)</pre>\n");
+        let applied = apply_names(&html, vec![fix("json.loads")], false);
+        assert_eq!(applied.text, "<pre>json.loads(s)</pre>\n");
+        let applied = apply_names(&html, vec![fix("a<b")], false);
+        assert_eq!(applied.text, html.text);
+        assert!(applied.skipped[0].why.contains("escaping"));
+
+        let notebook = document(Format::Notebook, "    \"json.laods(s)\"\n");
+        let mut in_cell = fix("json.loads");
+        in_cell.column = 6;
+        let applied = apply_names(&notebook, vec![in_cell.clone()], false);
+        assert_eq!(applied.text, "    \"json.loads(s)\"\n");
+        in_cell.replacement = "a\"b".into();
+        let applied = apply_names(&notebook, vec![in_cell], false);
+        assert_eq!(applied.text, notebook.text);
     }
 }
