@@ -61,6 +61,11 @@ pub struct FixArgs {
     #[arg(long)]
     pub unsafe_fixes: bool,
 
+    /// Also rewrite expected output (doctest sessions, output blocks, `#>` comments) that
+    /// differs from what the example printed.
+    #[arg(long)]
+    pub update_output: bool,
+
     /// Use this existing virtualenv instead of building one from the requirements.
     #[arg(long, value_name = "PATH")]
     pub python_env: Option<PathBuf>,

@@ -5,8 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use snipcheck_extract::Format as DocumentFormat;
-use snipcheck_fix::{plan, unified_diff, write_if_unchanged};
+use snipcheck_fix::{plan, unified_diff, write_if_unchanged, Request, Summary};
 
 use crate::args::FixArgs;
 use crate::exit;
@@ -24,83 +23,47 @@ pub fn run(args: &FixArgs) -> ExitCode {
 fn fix(args: &FixArgs) -> Result<u8> {
     let mut terminal = Terminal::new(true, false);
     let run = snipcheck_check::check(&args.options(), &mut terminal)?;
-    let documents = run.documents.iter().map(|document| {
-        // Notebook cells are JSON strings and HTML text is decoded: their claims' columns
-        // are not positions in the file's text.
-        let positions_are_text = !matches!(
-            document.format,
-            DocumentFormat::Notebook | DocumentFormat::Html
-        );
-        (
-            document.path.as_str(),
-            document.text.as_str(),
-            positions_are_text,
-        )
-    });
-    let fixes = plan(documents, &run.record.references, args.unsafe_fixes);
+    let request = Request {
+        unsafe_fixes: args.unsafe_fixes,
+        update_output: args.update_output,
+    };
+    let fixes = plan(&run.documents, &run.record, request);
     let mut stdout = std::io::stdout().lock();
-    let (mut applied, mut remaining, mut unsafe_left, mut failed) = (0, 0, 0, false);
+    let mut summary = Summary {
+        dry_run: args.diff,
+        ..Summary::default()
+    };
+    let mut failed = false;
     for document in &fixes {
-        for skipped in &document.applied.skipped {
-            remaining += 1;
-            if !skipped.fix.is_safe() && !args.unsafe_fixes {
-                unsafe_left += 1;
-            }
-            eprintln!(
-                "{}:{}:{}: `{}` -> `{}` not applied: {}",
-                document.path,
-                skipped.fix.line,
-                skipped.fix.column,
-                skipped.fix.written,
-                skipped.fix.replacement,
-                skipped.why
-            );
+        for line in document.remaining() {
+            eprintln!("{line}");
+            summary.remaining += 1;
         }
+        summary.unsafe_left += document.unsafe_left(request);
         if !document.changed() {
             continue;
         }
         if args.diff {
-            write!(
-                stdout,
-                "{}",
-                unified_diff(&document.path, &document.before, &document.applied.text)
-            )?;
-            applied += document.applied.applied.len();
+            let diff = unified_diff(&document.path, &document.before, &document.after);
+            write!(stdout, "{diff}")?;
+            summary.applied += document.applied();
             continue;
         }
-        match write_if_unchanged(
-            Path::new(&document.path),
-            &document.before,
-            &document.applied.text,
-        ) {
-            Ok(()) => applied += document.applied.applied.len(),
+        let path = Path::new(&document.path);
+        match write_if_unchanged(path, &document.before, &document.after) {
+            Ok(()) => summary.applied += document.applied(),
             Err(err) => {
                 eprintln!("error: {err:#}");
-                remaining += document.applied.applied.len();
+                summary.remaining += document.applied();
                 failed = true;
             }
         }
     }
     stdout.flush()?;
-    let verb = if args.diff {
-        "would be applied"
-    } else {
-        "applied"
-    };
-    let mut summary = format!(
-        "snipcheck: {applied} fix{} {verb}, {remaining} remaining",
-        if applied == 1 { "" } else { "es" }
-    );
-    if unsafe_left > 0 {
-        summary.push_str(&format!(
-            " ({unsafe_left} unsafe: --unsafe-fixes applies {})",
-            if unsafe_left == 1 { "it" } else { "them" }
-        ));
-    }
     eprintln!("{summary}");
     Ok(if failed {
         exit::INPUT_ERROR
-    } else if remaining > 0 {
+    } else if summary.remaining > 0 {
         exit::FAILURES
     } else {
         exit::SUCCESS

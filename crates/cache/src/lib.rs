@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use snipcheck_record::{Category, Outcome, Snippet, Verdict};
 
 /// Bumped when what is stored, or what goes into a key, changes.
-const CACHE_VERSION: u32 = 2;
+const CACHE_VERSION: u32 = 3;
 
 /// The fields of a snippet that say where it stands, not what it is.
 const POSITION: [&str; 4] = ["id", "line", "end_line", "section"];
@@ -209,8 +209,9 @@ impl ResultCache {
     }
 }
 
-/// Shifts every document line in an outcome by `delta`: the error's line and the
-/// `File "<path>", line N` entries of its traceback that point into the document.
+/// Shifts every document line in an outcome by `delta`: the error's line, the
+/// `File "<path>", line N` entries of its traceback that point into the document, and
+/// where its mismatching expected outputs are.
 fn move_lines(mut outcome: Outcome, path: &str, delta: i64) -> Outcome {
     if delta == 0 {
         return outcome;
@@ -221,6 +222,9 @@ fn move_lines(mut outcome: Outcome, path: &str, delta: i64) -> Outcome {
         if let Some(traceback) = error.traceback.as_mut() {
             *traceback = move_traceback_lines(traceback, path, &shift);
         }
+    }
+    for mismatch in &mut outcome.mismatches {
+        mismatch.line = shift(mismatch.line);
     }
     outcome
 }
@@ -246,7 +250,7 @@ fn move_traceback_lines(traceback: &str, path: &str, shift: &impl Fn(u32) -> u32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use snipcheck_record::SnippetError;
+    use snipcheck_record::{OutputMismatch, SnippetError};
 
     fn snippet(line: u32, code: &str) -> Snippet {
         Snippet {
@@ -265,7 +269,7 @@ mod tests {
     }
 
     fn failure(line: u32) -> Outcome {
-        Outcome::failed(
+        let mut outcome = Outcome::failed(
             Category::UndefinedName,
             SnippetError {
                 kind: "NameError".into(),
@@ -276,7 +280,16 @@ mod tests {
                 )),
             },
             2.0,
-        )
+        );
+        outcome.mismatches.push(OutputMismatch {
+            line: line + 1,
+            want: "1\n".into(),
+            got: "2\n".into(),
+            options: Vec::new(),
+            exception: false,
+            truncated: false,
+        });
+        outcome
     }
 
     #[test]
@@ -337,6 +350,7 @@ mod tests {
 
         let store = cache(&dir, "env1");
         let moved = store.verdict(&snippet(40, "print(x)\n"), &[]).unwrap();
+        assert_eq!(moved.outcome.mismatches[0].line, 42);
         let error = moved.outcome.error.unwrap();
         assert_eq!(error.line, Some(41));
         let traceback = error.traceback.unwrap();

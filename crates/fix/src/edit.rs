@@ -84,6 +84,48 @@ fn locate(document: &str, fix: &Fix) -> Option<usize> {
         .then_some(start)
 }
 
+/// Whole lines to write in place of others: `count` lines from `line` (1-based) are
+/// replaced by `lines` (none: removed; `count` 0: inserted before `line`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineEdit {
+    pub line: u32,
+    pub count: u32,
+    /// Without their line breaks: the document's own are used.
+    pub lines: Vec<String>,
+}
+
+/// Applies line edits that do not overlap, each to the lines as numbered in `document`.
+pub fn apply_lines(document: &str, edits: &[LineEdit]) -> String {
+    let mut lines: Vec<&str> = document.split_inclusive('\n').collect();
+    let line_break = if document.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut sorted: Vec<&LineEdit> = edits.iter().collect();
+    // From the end, so that the earlier edits' line numbers still hold.
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.line));
+    let written: Vec<Vec<String>> = sorted
+        .iter()
+        .map(|e| e.lines.iter().map(|l| format!("{l}{line_break}")).collect())
+        .collect();
+    for (edit, new) in sorted.iter().zip(&written) {
+        let start = (edit.line.max(1) - 1) as usize;
+        let start = start.min(lines.len());
+        let end = (start + edit.count as usize).min(lines.len());
+        // A last line without a break keeps going without one.
+        let unterminated = end == lines.len() && lines.last().is_some_and(|l| !l.ends_with('\n'));
+        let mut new: Vec<&str> = new.iter().map(String::as_str).collect();
+        if unterminated && edit.count > 0 {
+            if let Some(last) = new.last_mut() {
+                *last = last.trim_end_matches(['\n', '\r']);
+            }
+        }
+        lines.splice(start..end, new);
+    }
+    lines.concat()
+}
+
 /// When an article stands right before the name ("an Imputer"), the replacement starts at
 /// the article and carries the one that fits the new name ("a SimpleImputer").
 fn with_article(document: &str, start: usize, replacement: &str) -> (usize, String) {
@@ -207,6 +249,37 @@ mod tests {
             apply(text, &fixes, false).text,
             "A Scaler, an Estimator, data SVM, An SVM\n"
         );
+    }
+
+    #[test]
+    fn line_edits_replace_insert_and_remove_whole_lines() {
+        let text = "a\nb\nc\nd";
+        let edits = [
+            LineEdit {
+                line: 2,
+                count: 1,
+                lines: vec!["B1".into(), "B2".into()],
+            },
+            LineEdit {
+                line: 4,
+                count: 0,
+                lines: vec!["before d".into()],
+            },
+            LineEdit {
+                line: 3,
+                count: 1,
+                lines: vec![],
+            },
+        ];
+        assert_eq!(apply_lines(text, &edits), "a\nB1\nB2\nbefore d\nd");
+        // The last line keeps having no break; CRLF documents keep theirs.
+        let last = LineEdit {
+            line: 2,
+            count: 1,
+            lines: vec!["y".into()],
+        };
+        assert_eq!(apply_lines("x\nz", std::slice::from_ref(&last)), "x\ny");
+        assert_eq!(apply_lines("x\r\nz\r\n", &[last]), "x\r\ny\r\n");
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::os::fd::RawFd;
 use std::time::Instant;
 
 use pyo3::prelude::*;
-use snipcheck_record::{Category, ExampleCounts, Missing, Outcome, SnippetError, Verdict};
+use snipcheck_record::{
+    Category, ExampleCounts, Missing, Outcome, OutputMismatch, SnippetError, Verdict,
+};
 
 use crate::process;
 use crate::protocol::{failure, ChildMessage, Job};
@@ -256,6 +258,8 @@ struct RunnerVerdict {
     leftover_threads: usize,
     #[serde(default)]
     examples: Option<ExampleCounts>,
+    #[serde(default)]
+    mismatches: Vec<OutputMismatch>,
 }
 
 fn parse_verdict(json: &str, duration_ms: f64) -> (Verdict, usize) {
@@ -268,6 +272,7 @@ fn parse_verdict(json: &str, duration_ms: f64) -> (Verdict, usize) {
                     error: verdict.error,
                     suggestions: verdict.suggestions,
                     examples: verdict.examples,
+                    mismatches: verdict.mismatches,
                     ..Outcome::clean(Category::Passed, duration_ms)
                 },
                 missing: verdict.missing,

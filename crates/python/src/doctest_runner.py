@@ -30,6 +30,9 @@ _PARSE_ERROR_LINE = re.compile(r"^line (\d+) of the docstring")
 # How many failures the report of one snippet spells out.
 _MAX_REPORTED = 5
 
+# How much of what an example printed a mismatch keeps (the record's `got`).
+_MAX_GOT = 64 * 1024
+
 
 def option_flags(options):
     """Doctest flags from directives such as `+ELLIPSIS` or `-NORMALIZE_WHITESPACE`."""
@@ -51,7 +54,27 @@ def compare_output(want, got, flags, line):
     if checker.check_output(want, got, flags):
         return None
     diff = checker.output_difference(doctest.Example("", want), got, flags)
-    return _mismatch(want, got, diff, line, diff)
+    verdict = _mismatch(want, got, diff, line, diff)
+    verdict["mismatches"] = [_difference(line, want, got, flags, exception=False)]
+    return verdict
+
+
+def _difference(line, want, got, flags, exception):
+    """An `OutputMismatch` as the Rust side reads it: where the expected output is, what it
+    says and what was printed, with the comparison directives that loosened the match."""
+    loose = [
+        name
+        for name, flag in sorted(doctest.OPTIONFLAGS_BY_NAME.items())
+        if flag & doctest.COMPARISON_FLAGS and flags & flag
+    ]
+    return {
+        "line": line,
+        "want": want,
+        "got": got[:_MAX_GOT],
+        "options": loose,
+        "exception": exception,
+        "truncated": len(got) > _MAX_GOT,
+    }
 
 
 class _Runner(doctest.DocTestRunner):
@@ -73,6 +96,7 @@ class _Runner(doctest.DocTestRunner):
 
     def report_failure(self, out, test, example, got):
         _echo(got)
+        # `self.optionflags` holds the example's own directives while it runs.
         self.failed.append((example, got, None, self.optionflags))
 
     def report_unexpected_exception(self, out, test, example, exc_info):
@@ -122,6 +146,18 @@ def run_session(code, filename, first_line, name, globs, flags):
         verdict = _failure_verdict(doctest_runner.failed[0], filename, first_line, name)
         # Every failure, each with its traceback or diff, the way doctest lists them.
         verdict["error"]["traceback"] = _report(doctest_runner.failed, filename, first_line, name)
+        # Where each expected output that differs lies, for `fix --update-output`.
+        verdict["mismatches"] = [
+            _difference(
+                first_line + example.lineno + len(example.source.splitlines()),
+                example.want,
+                got,
+                example_flags,
+                exception=example.exc_msg is not None,
+            )
+            for example, got, exc_info, example_flags in doctest_runner.failed
+            if exc_info is None
+        ]
     verdict["examples"] = counts
     return verdict
 

@@ -154,6 +154,54 @@ pub struct ExpectedOutput {
     pub text: String,
     /// First line of the expected output in the document.
     pub line: u32,
+    /// Its last line, inclusive (0 in records that predate it: the span is unknown).
+    #[serde(default)]
+    pub end_line: u32,
+    /// How the document writes it.
+    #[serde(default, skip_serializing_if = "OutputForm::is_block")]
+    pub form: OutputForm,
+}
+
+/// How a document writes a plain snippet's expected output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputForm {
+    /// A block of its own after the code: an output fence, a `<pre class="output">`, a
+    /// `.. testoutput::` directive. Its lines are the output's lines.
+    #[default]
+    Block,
+    /// `#>` comments in the code (pytest-examples' style).
+    Comments,
+}
+
+impl OutputForm {
+    fn is_block(&self) -> bool {
+        *self == OutputForm::Block
+    }
+}
+
+/// An expected output that differs from what the code printed: where the document shows it
+/// and what was printed instead, as the run compared them. `snipcheck fix --update-output`
+/// rewrites the expected output from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputMismatch {
+    /// First document line of the expected output. For a doctest example that expects no
+    /// output, the line after its source, where the output would go.
+    pub line: u32,
+    /// The expected output, as the comparison read it (doctest's `want`).
+    pub want: String,
+    /// What the code printed (doctest's `got`).
+    pub got: String,
+    /// The comparison directives in force beyond an exact match (`ELLIPSIS`,
+    /// `NORMALIZE_WHITESPACE`...): the expected output was written loose on purpose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// The example expects an exception (its expected output is a traceback).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exception: bool,
+    /// `got` was cut short: more was printed than the record keeps.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -306,6 +354,9 @@ pub struct Outcome {
     /// (`expect=`). With status `passed` it failed as expected; with `failed` it did not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
+    /// For an `output-mismatch`: each expected output that differs, in document order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mismatches: Vec<OutputMismatch>,
 }
 
 /// Examples of a doctest session, counted as `python -m doctest` counts them.
@@ -331,6 +382,7 @@ impl Outcome {
             notes: Vec::new(),
             examples: None,
             expected: None,
+            mismatches: Vec::new(),
         }
     }
 

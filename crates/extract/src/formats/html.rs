@@ -58,6 +58,7 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
             *end_line = lines.of(*end_line);
             if let Some(output) = meta.expected_output.as_mut() {
                 output.line = lines.of(output.line);
+                output.end_line = lines.of(output.end_line);
             }
             for l in &mut meta.lines {
                 *l = lines.of(*l);
@@ -318,7 +319,7 @@ impl State {
                     &mut self.items,
                     follows_example,
                     code,
-                    line,
+                    (line, end_line),
                     &self.path,
                     &mut self.diagnostics,
                 );

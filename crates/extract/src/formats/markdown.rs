@@ -118,13 +118,15 @@ pub(crate) fn scan(text: &str, path: &str) -> (Vec<Item>, Vec<Diagnostic>) {
                     if b.lang == Lang::Output {
                         if let Some(span) = &b.span {
                             let line = lines.line_of(span.start);
+                            let end_line =
+                                lines.line_of(span.end.saturating_sub(1).max(span.start));
                             let text = b.code.replace("\r\n", "\n");
                             let items = &mut items[..];
                             output::attach(
                                 items,
                                 follows_example,
                                 text,
-                                line,
+                                (line, end_line),
                                 path,
                                 &mut diagnostics,
                             );

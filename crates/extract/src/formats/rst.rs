@@ -7,7 +7,7 @@
 //! when a `.. highlight:: python` directive says so, or, with no such directive, when it
 //! reads as Python as a whole (the plain-text rules) or is a `>>>` session.
 
-use snipcheck_record::{Diagnostic, ExpectedOutput, Severity, SnippetKind};
+use snipcheck_record::{Diagnostic, ExpectedOutput, OutputForm, Severity, SnippetKind};
 
 use crate::doctest;
 use crate::formats::text;
@@ -254,6 +254,8 @@ impl Scanner<'_> {
                         meta.expected_output = Some(ExpectedOutput {
                             text: expected,
                             line: line_number(content.first),
+                            end_line: line_number(content.last),
+                            form: OutputForm::Block,
                         });
                         meta.options.extend(extra.options);
                     }
