@@ -86,11 +86,14 @@ fn binaries() -> Vec<String> {
 
 /// `$(pyenv root)/versions/VERSION.*/bin/python`, the newest patch release installed.
 fn pyenv_python(version: &str) -> PathBuf {
-    let output = Command::new("pyenv")
-        .arg("root")
-        .output()
-        .expect("pyenv runs (the packaging tests take their Pythons from it)");
-    let versions = PathBuf::from(stdout(&output).trim()).join("versions");
+    // PYENV_ROOT when set, as pyenv itself reads it; else pyenv's default.
+    let pyenv_root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("PYENV_ROOT or HOME is set"))
+                .join(".pyenv")
+        });
+    let versions = pyenv_root.join("versions");
     let prefix = format!("{version}.");
     let mut found: Vec<(u32, PathBuf)> = fs::read_dir(&versions)
         .unwrap_or_else(|err| panic!("{}: {err}", versions.display()))
