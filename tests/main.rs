@@ -12,6 +12,7 @@ mod guide;
 mod hostile;
 mod lsp;
 mod markers;
+mod packaging;
 mod references;
 mod reports;
 mod sandbox;
