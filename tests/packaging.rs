@@ -16,9 +16,9 @@ use serde_yaml::{Mapping, Value};
 
 use crate::support::{root, stderr, stdout};
 
-/// The Pythons the wheel is installed into: the oldest and the newest the package supports.
-/// Each must be under pyenv; add "3.10", "3.11", "3.12" to cover all five.
-const PYTHONS: &[&str] = &["3.9", "3.13"];
+/// The Pythons the wheel is installed into: every version the package supports. Each must be
+/// under pyenv.
+const PYTHONS: &[&str] = &["3.9", "3.10", "3.11", "3.12", "3.13"];
 
 /// The folder holding maturin, pre-commit and check-jsonschema, installed once per run.
 fn tools() -> &'static Path {
@@ -255,6 +255,29 @@ fn wheel_runs_in_fresh_venvs() {
             stderr(&out)
         );
         assert!(stdout(&out).contains("--> guide.md:20 reading-settings"));
+
+        // Syntax and standard-library names of later versions: this venv's verdicts.
+        let versions = tmp.path().join("versions");
+        fs::create_dir_all(&versions).unwrap();
+        for file in ["README.md", "snipcheck.yaml"] {
+            fs::copy(
+                root().join("fixtures/versions").join(file),
+                versions.join(file),
+            )
+            .unwrap();
+        }
+        let out = run("snipcheck", &["check", "--format", "json"], &versions);
+        let record = crate::support::record(&out);
+        let (major, minor) = version.split_once('.').unwrap();
+        let failures = crate::support::assert_version_verdicts(
+            &record,
+            (major.parse().unwrap(), minor.parse().unwrap()),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(i32::from(failures > 0)),
+            "Python {version}"
+        );
     }
 }
 

@@ -162,3 +162,34 @@ pub fn categories(record: &serde_json::Value) -> Vec<&str> {
         .map(|s| s["category"].as_str().unwrap())
         .collect()
 }
+
+/// The version a section of fixtures/versions needs, from its heading: "tomllib (3.11)".
+fn version_needed(section: &str) -> Option<(u32, u32)> {
+    let inside = section.rsplit_once('(')?.1.strip_suffix(')')?;
+    let (major, minor) = inside.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// Asserts that a record of fixtures/versions holds `version`'s verdicts: a snippet passes
+/// exactly when its section's version is not newer, and the first prints the version. Returns
+/// how many failed.
+pub fn assert_version_verdicts(record: &serde_json::Value, version: (u32, u32)) -> usize {
+    let name = format!("{}.{}", version.0, version.1);
+    let mut failures = 0;
+    for snippet in record["snippets"].as_array().expect("snippets") {
+        let section = snippet["section"].as_str().unwrap();
+        let passes = version_needed(section).is_none_or(|needs| needs <= version);
+        failures += usize::from(!passes);
+        assert_eq!(
+            snippet["status"].as_str(),
+            Some(if passes { "passed" } else { "failed" }),
+            "Python {name}, {section}: {}",
+            snippet["error"]
+        );
+    }
+    assert_eq!(
+        record["snippets"][0]["stdout"]["text"].as_str(),
+        Some(format!("{name}\n").as_str())
+    );
+    failures
+}

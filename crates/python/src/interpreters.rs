@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
@@ -61,10 +60,13 @@ impl fmt::Display for Version {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Interpreter {
     pub executable: PathBuf,
-    pub version: Version,
+    /// `None` for `python3` on PATH: known once a venv is made from it (its `pyvenv.cfg`
+    /// says), so that a run whose venv exists starts no Python at all.
+    pub version: Option<Version>,
 }
 
-/// The interpreter for `version` (`3.12`), or the default one: `python3` on PATH.
+/// The interpreter for `version` (`3.12`), or the default one: `python3` on PATH (else the
+/// newest version found).
 /// A version that is not here is an error listing the versions that are.
 pub fn find(version: Option<Version>) -> Result<Interpreter> {
     if let Some(version) = version {
@@ -79,11 +81,11 @@ pub fn find(version: Option<Version>) -> Result<Interpreter> {
                 describe_available(&found)
             )
         }),
-        None => default_interpreter().or_else(|err| {
-            found.values().next_back().cloned().with_context(|| {
-                format!("{err:#}; and no python3.X on PATH, under pyenv or uv either")
-            })
-        }),
+        None => default_interpreter()
+            .or_else(|| found.values().next_back().cloned())
+            .with_context(|| {
+                "no python3 on PATH, and no python3.X on PATH, under pyenv or uv either"
+            }),
     }
 }
 
@@ -97,7 +99,7 @@ pub fn available() -> BTreeMap<Version, Interpreter> {
                 version,
                 Interpreter {
                     executable,
-                    version,
+                    version: Some(version),
                 },
             );
         }
@@ -110,8 +112,8 @@ fn describe_available(found: &BTreeMap<Version, Interpreter>) -> String {
         return "no CPython 3.9-3.13 is installed where snipcheck looks".into();
     }
     let list: Vec<String> = found
-        .values()
-        .map(|i| format!("{} ({})", i.version, i.executable.display()))
+        .iter()
+        .map(|(version, i)| format!("{version} ({})", i.executable.display()))
         .collect();
     format!("available: {}", list.join(", "))
 }
@@ -179,44 +181,16 @@ fn path_entries() -> impl Iterator<Item = PathBuf> {
         .into_iter()
 }
 
-/// `python3` on PATH (a pyenv shim included: it runs the selected version), with its
-/// version asked of it.
-fn default_interpreter() -> Result<Interpreter> {
+/// `python3` on PATH (a pyenv shim included: it runs the selected version).
+fn default_interpreter() -> Option<Interpreter> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let executable = std::env::split_paths(&path)
         .map(|dir| dir.join("python3"))
-        .find(|p| is_executable(p))
-        .context("no python3 on PATH")?;
-    let version = version_of(&executable)?;
-    version.check_supported(&executable.display())?;
-    Ok(Interpreter {
+        .find(|p| is_executable(p))?;
+    Some(Interpreter {
         executable,
-        version,
+        version: None,
     })
-}
-
-/// Asks an interpreter its version (without site: fast, and a broken site cannot lie).
-pub fn version_of(executable: &Path) -> Result<Version> {
-    let output = Command::new(executable)
-        .args([
-            "-I",
-            "-S",
-            "-c",
-            "import sys; print('%d.%d' % sys.version_info[:2])",
-        ])
-        .output()
-        .with_context(|| format!("cannot run {}", executable.display()))?;
-    if !output.status.success() {
-        bail!(
-            "{} does not run ({}): {}",
-            executable.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
-    Version::parse(&text)
-        .with_context(|| format!("{} printed no version: {text:?}", executable.display()))
 }
 
 #[cfg(test)]

@@ -146,7 +146,7 @@ pub fn from_requirements(
     };
     let fingerprint = {
         let mut hasher = Sha256::new();
-        let base_version = base.version.to_string();
+        let base_version = base.version.map_or("python3".into(), |v| v.to_string());
         for part in [
             LAYOUT_VERSION.as_bytes(),
             base.executable.as_os_str().as_bytes(),
@@ -184,9 +184,9 @@ pub fn from_requirements(
         (Some(path), n) => format!("{n} requirements from {}", path.display()),
     };
     eprintln!(
-        "snipcheck: creating the Python {} environment {} ({contents}); later runs reuse it",
-        base.version,
-        root.display()
+        "snipcheck: creating the Python environment {} with {} ({contents}); later runs reuse it",
+        root.display(),
+        base.executable.display()
     );
     let mut venv = Command::new(&base.executable);
     venv.args(["-m", "venv"]);
