@@ -53,7 +53,11 @@ pub fn execute(
         &pool,
         timeout_s,
         fixtures.all(),
-    )?;
+    )?
+    .evicting(loaded.config.cache.eviction());
+    for warning in cache.store.warnings() {
+        observer.warning(warning);
+    }
 
     // What the cache knows needs no interpreter.
     let mut verdicts: Vec<Vec<Option<Verdict>>> = snippets
@@ -133,9 +137,6 @@ pub fn execute(
         if let (Some(python), Some(sandbox)) = (&execution.python, &execution.sandbox) {
             cache.remember_interpreter(python, sandbox);
         }
-        if let Err(err) = cache.save() {
-            observer.warning(&format!("cannot save the result cache: {err}"));
-        }
     } else {
         // Nothing ran: the record still says which interpreter and protections the
         // remembered verdicts came from.
@@ -143,6 +144,10 @@ pub fn execute(
             execution.python = Some(python);
             execution.sandbox = Some(sandbox);
         }
+    }
+    // Also after a warm run: the verdicts it read are marked used, now and then.
+    if let Err(err) = cache.save() {
+        observer.warning(&format!("cannot save the result cache: {err}"));
     }
     execution.results = snippets
         .into_iter()
@@ -272,6 +277,14 @@ impl Cache {
                 .map(|f| (f.name.clone(), f.code.clone()))
                 .collect(),
         })
+    }
+
+    /// The same cache, evicting by `eviction` when it writes.
+    fn evicting(self, eviction: snipcheck_cache::Eviction) -> Cache {
+        Cache {
+            store: self.store.evicting(eviction),
+            ..self
+        }
     }
 
     /// The fixtures `snippet` runs with, by name and code.
