@@ -103,7 +103,7 @@ impl ResultCache {
         }
     }
 
-    /// The same cache, evicting by `eviction` when a run writes to it.
+    /// The same cache, evicting by `eviction` when a run adds to it.
     pub fn evicting(mut self, eviction: Eviction) -> ResultCache {
         self.eviction = eviction;
         self

@@ -263,7 +263,7 @@ impl SandboxConfig {
 }
 
 /// The `cache:` section: when the result cache forgets verdicts. It evicts when a run
-/// writes to it.
+/// adds entries.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {

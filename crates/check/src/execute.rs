@@ -328,7 +328,15 @@ impl Cache {
 
     fn remember_answer(&mut self, query: &Query, answer: &Answer) {
         // "Could not check" depends on the moment (a time limit, a crash): ask again later.
-        if answer.status == snipcheck_record::ReferenceStatus::Unchecked {
+        // Except for a library that is not installed: that depends on the environment only,
+        // whose fingerprint (in the key) changes when one is installed. Asking again would
+        // start the resolver on every warm run of documents that name such a library.
+        let not_installed = !answer.module_found
+            && answer
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.ends_with(" is not installed in this environment"));
+        if answer.status == snipcheck_record::ReferenceStatus::Unchecked && !not_installed {
             return;
         }
         self.store.remember_answer(&Self::question(query), answer);
@@ -527,6 +535,17 @@ mod tests {
         let again = cache.answer(&query(7, "loads")).unwrap();
         assert_eq!((again.id, again.status), (7, ReferenceStatus::Resolved));
         assert!(cache.answer(&query(1, "parse")).is_none());
+        // A library that is not installed stays so until the environment changes.
+        let missing = Answer {
+            module_found: false,
+            reason: Some("json is not installed in this environment".into()),
+            ..answer(ReferenceStatus::Unchecked)
+        };
+        cache.remember_answer(&query(2, "dumps"), &missing);
+        assert_eq!(
+            cache.answer(&query(2, "dumps")),
+            Some(Answer { id: 2, ..missing })
+        );
     }
 
     #[test]
