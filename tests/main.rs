@@ -4,6 +4,7 @@
 
 mod agreement;
 mod bad_input;
+mod cache;
 mod check;
 mod fix;
 mod formats;

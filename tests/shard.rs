@@ -116,3 +116,70 @@ fn shards_come_from_bazel_variables_and_refuse_update() {
         stderr(&output)
     );
 }
+
+/// The documents (file names) a shard's JSON record holds snippets of.
+fn documents_of(record: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let path = std::path::Path::new(s["path"].as_str().unwrap());
+            path.file_name().unwrap().to_string_lossy().into_owned()
+        })
+        .collect();
+    names.dedup();
+    names
+}
+
+#[test]
+fn shards_are_balanced_by_the_durations_in_the_committed_record() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    // One document with one snippet, two with five: by snippet counts the first is the
+    // lightest; the record will say it is by far the slowest.
+    let fence = |n: usize| format!("## Step {n}\n\n```python\nx = {n}\n```\n\n");
+    write("a.md", &format!("# A\n\n{}", fence(1)));
+    for name in ["b.md", "c.md"] {
+        write(
+            name,
+            &format!("# {name}\n\n{}", (1..=5).map(fence).collect::<String>()),
+        );
+    }
+    write("snipcheck.yaml", "documents: [a.md, b.md, c.md]\n");
+    let shard = |index: u32| {
+        let file = dir.path().join(format!("shard-{index}.json"));
+        let mut command = command_in(dir.path(), &["check", "--shard", &format!("{index}/2")]);
+        command.args(["--format", "json", "-o", file.to_str().unwrap()]);
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let record = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        documents_of(&record)
+    };
+    // No record yet: snippet counts (b, then c, then a onto the lighter shard).
+    assert_eq!(
+        (shard(1), shard(2)),
+        (vec!["a.md".into(), "b.md".into()], vec!["c.md".into()])
+    );
+
+    // The record written, then its duration for a.md's snippet made 5 s (as if it trained
+    // a model): a.md now fills a shard alone.
+    let output = command_in(dir.path(), &["check", "--update"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let record_file = dir.path().join("snipcheck.record.yaml");
+    let record = std::fs::read_to_string(&record_file).unwrap();
+    let a = record.find("a.md:").unwrap();
+    let at = a + record[a..].find("duration_ms: ").unwrap() + "duration_ms: ".len();
+    let end = at + record[at..].find('\n').unwrap();
+    std::fs::write(
+        &record_file,
+        format!("{}5000{}", &record[..at], &record[end..]),
+    )
+    .unwrap();
+    assert_eq!(
+        (shard(1), shard(2)),
+        (vec!["a.md".into()], vec!["b.md".into(), "c.md".into()])
+    );
+}

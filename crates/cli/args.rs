@@ -41,6 +41,17 @@ pub enum Command {
     /// Check, then apply the fixes the check knows: wrong API names in the prose replaced by
     /// the name the check suggests (safe ones only, unless --unsafe-fixes).
     Fix(FixArgs),
+    /// Show where the result cache is, its entries and size (`info`); `clear` empties it.
+    Cache(CacheArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    #[arg(value_parser = ["info", "clear"], default_value = "info")]
+    pub action: String,
+
+    #[command(flatten)]
+    pub at: AcceptArgs,
 }
 
 #[derive(Debug, Args)]
@@ -246,13 +257,15 @@ fn parse_shard(value: &str) -> Result<Shard, String> {
     Shard::parse(value).map_err(|err| err.to_string())
 }
 
+/// The config and cache folder of `accept` and `cache`.
 #[derive(Debug, Args)]
 pub struct AcceptArgs {
     /// Config file. Default: ./snipcheck.yaml, else ./snippets/snipcheck.yaml.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Where the last run was kept. Default: .snipcheck at the repository root.
+    /// The cache folder (the last run, the result cache). Default: .snipcheck at the
+    /// repository root.
     #[arg(long, value_name = "DIR", env = "SNIPCHECK_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
 }

@@ -10,15 +10,12 @@ use snipcheck_extract::{Document, Format as DocumentFormat};
 use snipcheck_record::Record;
 use snipcheck_report::{Format, HumanOptions, Source, SourceFormat};
 
-use crate::args::{AcceptArgs, CheckArgs, MergeArgs, ReportArgs};
+use crate::args::{AcceptArgs, CacheArgs, CheckArgs, MergeArgs, ReportArgs};
 use crate::exit;
 use crate::progress::Terminal;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
-    exit::code(check(args).unwrap_or_else(|err| {
-        eprintln!("error: {err:#}");
-        exit::INPUT_ERROR
-    }))
+    exit::of(check(args))
 }
 
 /// One whole check; returns the exit code.
@@ -34,10 +31,7 @@ pub fn check(args: &CheckArgs) -> Result<u8> {
 
 /// `snipcheck merge`: the shards' records as one, gated and reported as `check` would.
 pub fn merge(args: &MergeArgs) -> ExitCode {
-    exit::code(merged(args).unwrap_or_else(|err| {
-        eprintln!("error: {err:#}");
-        exit::INPUT_ERROR
-    }))
+    exit::of(merged(args))
 }
 
 fn merged(args: &MergeArgs) -> Result<u8> {
@@ -116,17 +110,20 @@ fn color_stdout() -> bool {
 
 /// `snipcheck accept`: the record file takes the results of the last check.
 pub fn accept(args: &AcceptArgs) -> ExitCode {
-    match snipcheck_check::accept(args.config.as_deref(), args.cache_dir.as_deref()) {
-        Ok(file) => {
-            eprintln!(
-                "snipcheck: wrote the last run's results to {}",
-                file.display()
-            );
-            exit::code(exit::SUCCESS)
-        }
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            exit::code(exit::INPUT_ERROR)
-        }
-    }
+    let file = snipcheck_check::accept(args.config.as_deref(), args.cache_dir.as_deref());
+    exit::of(file.map(|file| {
+        eprintln!(
+            "snipcheck: wrote the last run's results to {}",
+            file.display()
+        );
+        exit::SUCCESS
+    }))
+}
+
+/// `snipcheck cache [info|clear]`: the result cache's place, entries and size.
+pub fn cache(args: &CacheArgs) -> ExitCode {
+    let (config, dir) = (args.at.config.as_deref(), args.at.cache_dir.as_deref());
+    let clear = args.action == "clear";
+    let info = snipcheck_check::cache(config, dir, clear, &mut Terminal::new(false, false));
+    exit::of(info.map(|info| print!("{info}")).map(|()| exit::SUCCESS))
 }

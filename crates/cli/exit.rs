@@ -15,3 +15,11 @@ pub const INTERRUPTED: u8 = 130;
 pub fn code(code: u8) -> ExitCode {
     ExitCode::from(code)
 }
+
+/// The exit code of a command that may fail with an input error, which it prints.
+pub fn of(result: anyhow::Result<u8>) -> ExitCode {
+    code(result.unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        INPUT_ERROR
+    }))
+}

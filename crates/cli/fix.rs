@@ -12,10 +12,7 @@ use crate::exit;
 use crate::progress::Terminal;
 
 pub fn run(args: &FixArgs) -> ExitCode {
-    exit::code(fix(args).unwrap_or_else(|err| {
-        eprintln!("error: {err:#}");
-        exit::INPUT_ERROR
-    }))
+    exit::of(fix(args))
 }
 
 /// 0 when nothing is left to fix, 1 when fixes remain (unsafe, or no longer in place), 2

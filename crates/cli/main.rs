@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Watch(check_args) => watch::run(&check_args),
         Command::Fix(fix_args) => fix::run(&fix_args),
         Command::Merge(merge_args) => check::merge(&merge_args),
+        Command::Cache(cache_args) => check::cache(&cache_args),
         Command::Lsp(lsp_args) => {
             let options = snipcheck_check::CheckOptions {
                 config: lsp_args.config,

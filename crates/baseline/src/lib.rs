@@ -48,6 +48,12 @@ pub struct KnownSnippet {
     /// The error's message, for people; not compared (it often holds addresses or paths).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// How long it ran, in milliseconds, roughly: what `check --shard` balances shards by,
+    /// since every machine of a CI matrix reads this file alike. Not compared; rewritten only
+    /// when a run takes 1.5 times as long or as short (see [`settled`]), so that the file
+    /// does not change with the machine's load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +119,15 @@ impl Baseline {
     /// `key` turns a record path into the document key used in the file.
     pub fn accept(&mut self, record: &Record, scope: &Scope, key: impl Fn(&str) -> String) {
         self.schema_version = BASELINE_VERSION;
+        // The durations written before, kept while a run's are close to them.
+        let mut durations: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for (document, known) in &self.snippets {
+            for (id, snippet) in known {
+                if let Some(ms) = snippet.duration_ms {
+                    durations.insert((document.clone(), id.clone()), ms);
+                }
+            }
+        }
         for document in &scope.documents {
             if scope.snippets.is_none() {
                 self.snippets.remove(document);
@@ -122,10 +137,13 @@ impl Baseline {
         for entry in &record.snippets {
             let document = key(&entry.snippet.path);
             if scope.covers(&document, &entry.snippet.id) {
+                let mut known = known_snippet(entry);
+                let was = durations.get(&(document.clone(), entry.snippet.id.clone()));
+                known.duration_ms = settled(was.copied(), known.duration_ms);
                 self.snippets
                     .entry(document)
                     .or_default()
-                    .insert(entry.snippet.id.clone(), known_snippet(entry));
+                    .insert(entry.snippet.id.clone(), known);
             }
         }
         if scope.snippets.is_none() {
@@ -298,6 +316,8 @@ fn status_name(status: ReferenceStatus) -> &'static str {
 fn known_snippet(entry: &SnippetRecord) -> KnownSnippet {
     let outcome = &entry.outcome;
     KnownSnippet {
+        // A skipped snippet did not run: it costs nothing.
+        duration_ms: (outcome.status != Status::Skipped).then(|| rounded(outcome.duration_ms)),
         line: entry.snippet.line,
         status: outcome.status,
         category: outcome.category,
@@ -306,6 +326,30 @@ fn known_snippet(entry: &SnippetRecord) -> KnownSnippet {
             .error
             .as_ref()
             .map(|e| e.message.lines().next().unwrap_or("").to_string()),
+    }
+}
+
+/// Milliseconds, to two significant digits past 100 (1234.5 -> 1200): the last digits only
+/// say how loaded the machine was.
+fn rounded(ms: f64) -> u64 {
+    let ms = ms.max(0.0).round() as u64;
+    let mut unit = 1;
+    while ms / unit >= 100 {
+        unit *= 10;
+    }
+    (ms + unit / 2) / unit * unit
+}
+
+/// The duration to write: the one written before while the run's is within a factor of 1.5
+/// of it (or both are under 20 ms), else the run's.
+pub fn settled(was: Option<u64>, now: Option<u64>) -> Option<u64> {
+    match (was, now) {
+        (Some(was), Some(now))
+            if (was < 20 && now < 20) || (2 * now <= 3 * was && 2 * was <= 3 * now) =>
+        {
+            Some(was)
+        }
+        (_, now) => now,
     }
 }
 
@@ -387,6 +431,51 @@ mod tests {
         let mut baseline = Baseline::default();
         baseline.accept(run, &whole_document(), key);
         baseline
+    }
+
+    fn timed(id: &str, ms: f64) -> SnippetRecord {
+        let mut entry = entry(id, Category::Passed);
+        entry.outcome.duration_ms = ms;
+        entry
+    }
+
+    fn duration(baseline: &Baseline, id: &str) -> Option<u64> {
+        baseline.snippets["guide.md"][id].duration_ms
+    }
+
+    #[test]
+    fn durations_are_rounded_and_kept_while_a_run_is_close_to_them() {
+        let mut baseline = accepted(&record(vec![
+            timed("import", 6_234.0),
+            timed("quick", 0.4),
+            timed("fit", 812.0),
+        ]));
+        assert_eq!(duration(&baseline, "import"), Some(6_200));
+        assert_eq!(duration(&baseline, "quick"), Some(0));
+        assert_eq!(duration(&baseline, "fit"), Some(810));
+        // A loaded machine: a bit slower, a bit faster; the file does not change.
+        let before = baseline.clone();
+        baseline.accept(
+            &record(vec![
+                timed("import", 8_100.0),
+                timed("quick", 12.0),
+                timed("fit", 600.0),
+            ]),
+            &whole_document(),
+            key,
+        );
+        assert_eq!(baseline, before);
+        // Twice as slow is news.
+        baseline.accept(
+            &record(vec![timed("import", 13_000.0)]),
+            &whole_document(),
+            key,
+        );
+        assert_eq!(duration(&baseline, "import"), Some(13_000));
+        // A skipped snippet did not run: no duration.
+        let skipped = accepted(&record(vec![entry("s", Category::Skipped)]));
+        assert_eq!(skipped.snippets["guide.md"]["s"].duration_ms, None);
+        assert!(!skipped.to_yaml().contains("duration_ms"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use snipcheck_record::Record;
 
 use crate::config;
@@ -136,4 +136,27 @@ pub fn merge(
 pub fn accept(config: Option<&Path>, cache_dir: Option<&Path>) -> Result<PathBuf> {
     let loaded = config::load(config).map_err(anyhow::Error::msg)?;
     gate::accept_last_run(&loaded.cache_dir(cache_dir), &loaded)
+}
+
+/// `cache`: where the result cache of `config` is, how many entries it holds and its size;
+/// with `clear`, after emptying it. Warnings about the file go to `observer`.
+pub fn cache(
+    config: Option<&Path>,
+    cache_dir: Option<&Path>,
+    clear: bool,
+    observer: &mut dyn Observer,
+) -> Result<snipcheck_cache::CacheInfo> {
+    let loaded = config::load(config).map_err(anyhow::Error::msg)?;
+    let dir = loaded.cache_dir(cache_dir);
+    let mut warnings = Vec::new();
+    let info = snipcheck_cache::ResultCache::inspect(
+        &dir,
+        loaded.config.cache.eviction(),
+        clear,
+        &mut warnings,
+    );
+    for warning in &warnings {
+        observer.warning(warning);
+    }
+    info.with_context(|| format!("cannot read the result cache in {}", dir.display()))
 }

@@ -35,8 +35,11 @@ pub struct Config {
     pub timeout: Option<f64>,
     /// Worker processes; default the number of cores.
     pub jobs: Option<usize>,
-    /// Where environments are cached.
+    /// Where environments, remembered verdicts and indexes are cached.
     pub cache_dir: Option<PathBuf>,
+    /// How long the result cache keeps verdicts, and how large it may grow.
+    #[serde(default)]
+    pub cache: CacheConfig,
     /// The committed record of known results; default `snipcheck.record.yaml` beside this file.
     pub record: Option<PathBuf>,
     /// A fresh process per `document` (default) or per `snippet`.
@@ -256,6 +259,25 @@ impl SandboxConfig {
             restrict_writes: self.restrict_writes,
             pid_namespace: self.pid_namespace,
         }
+    }
+}
+
+/// The `cache:` section: when the result cache forgets verdicts. It evicts when a run
+/// adds entries.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Verdicts no run has read or written for this many days are forgotten (default 30;
+    /// 0: never).
+    pub max_age_days: Option<f64>,
+    /// Past this many megabytes the least recently used verdicts are forgotten, down to 80%
+    /// of it (default 512; 0: no cap).
+    pub max_size_mb: Option<f64>,
+}
+
+impl CacheConfig {
+    pub fn eviction(&self) -> snipcheck_cache::Eviction {
+        snipcheck_cache::Eviction::from_config(self.max_age_days, self.max_size_mb)
     }
 }
 

@@ -55,7 +55,11 @@ pub fn execute(
         &pool,
         timeout_s,
         fixtures.all(),
-    )?;
+    )?
+    .evicting(loaded.config.cache.eviction());
+    for warning in cache.store.warnings() {
+        observer.warning(warning);
+    }
 
     // What the cache knows needs no interpreter.
     let mut verdicts: Vec<Vec<Option<Verdict>>> = snippets
@@ -135,9 +139,6 @@ pub fn execute(
         if let (Some(python), Some(sandbox)) = (&execution.python, &execution.sandbox) {
             cache.remember_interpreter(python, sandbox);
         }
-        if let Err(err) = cache.save() {
-            observer.warning(&format!("cannot save the result cache: {err}"));
-        }
     } else {
         // Nothing ran: the record still says which interpreter and protections the
         // remembered verdicts came from.
@@ -145,6 +146,10 @@ pub fn execute(
             execution.python = Some(python);
             execution.sandbox = Some(sandbox);
         }
+    }
+    // Also after a warm run: the verdicts it read are marked used, now and then.
+    if let Err(err) = cache.save() {
+        observer.warning(&format!("cannot save the result cache: {err}"));
     }
     execution.results = snippets
         .into_iter()
@@ -277,6 +282,14 @@ impl Cache {
         })
     }
 
+    /// The same cache, evicting by `eviction` when it writes.
+    fn evicting(self, eviction: snipcheck_cache::Eviction) -> Cache {
+        Cache {
+            store: self.store.evicting(eviction),
+            ..self
+        }
+    }
+
     /// The fixtures `snippet` runs with, by name and code.
     fn fixtures_of(&self, snippet: &Snippet) -> Vec<(String, String)> {
         self.fixtures
@@ -318,7 +331,15 @@ impl Cache {
 
     fn remember_answer(&mut self, query: &Query, answer: &Answer) {
         // "Could not check" depends on the moment (a time limit, a crash): ask again later.
-        if answer.status == snipcheck_record::ReferenceStatus::Unchecked {
+        // Except for a library that is not installed: that depends on the environment only,
+        // whose fingerprint (in the key) changes when one is installed. Asking again would
+        // start the resolver on every warm run of documents that name such a library.
+        let not_installed = !answer.module_found
+            && answer
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.ends_with(" is not installed in this environment"));
+        if answer.status == snipcheck_record::ReferenceStatus::Unchecked && !not_installed {
             return;
         }
         self.store.remember_answer(&Self::question(query), answer);
@@ -545,6 +566,17 @@ mod tests {
         let again = cache.answer(&query(7, "loads")).unwrap();
         assert_eq!((again.id, again.status), (7, ReferenceStatus::Resolved));
         assert!(cache.answer(&query(1, "parse")).is_none());
+        // A library that is not installed stays so until the environment changes.
+        let missing = Answer {
+            module_found: false,
+            reason: Some("json is not installed in this environment".into()),
+            ..answer(ReferenceStatus::Unchecked)
+        };
+        cache.remember_answer(&query(2, "dumps"), &missing);
+        assert_eq!(
+            cache.answer(&query(2, "dumps")),
+            Some(Answer { id: 2, ..missing })
+        );
     }
 
     #[test]

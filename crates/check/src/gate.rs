@@ -135,7 +135,13 @@ pub fn remember_run(
         documents: documents.to_vec(),
         selected,
     };
-    write_atomically(&file, &serde_json::to_string(&run)?)
+    let text = serde_json::to_string(&run)?;
+    // A warm re-run of unchanged documents remembers what is there already: replacing a
+    // file by a rename can wait for the disk, which costs more than the whole run.
+    if std::fs::read(&file).is_ok_and(|there| there == text.as_bytes()) {
+        return Ok(());
+    }
+    write_atomically(&file, &text)
 }
 
 /// Rewrites the record file from the last run of this config; returns the file written.

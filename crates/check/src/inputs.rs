@@ -12,6 +12,7 @@ use snipcheck_shard::Shard;
 
 use crate::config::{self, LoadedConfig};
 use crate::fixtures::{self, Fixtures};
+use crate::gate;
 use crate::options::CheckOptions;
 
 /// The documents of a run and the snippets to check in each.
@@ -61,22 +62,23 @@ pub fn collect(options: &CheckOptions, loaded: &LoadedConfig) -> Result<Inputs> 
         if selected {
             bail!("--shard and --select cannot be used together: a selection is one run");
         }
-        keep_shard(&mut inputs, shard);
+        keep_shard(&mut inputs, shard, loaded);
     }
     Ok(inputs)
 }
 
-/// Keeps the documents of one shard of the whole set (split by their number of snippets,
-/// which every machine of a matrix reads alike), and records which shard it is. Problems
-/// with files that could not be read go to shard 1, so that they are reported once.
-fn keep_shard(inputs: &mut Inputs, shard: Shard) {
+/// Keeps the documents of one shard of the whole set, and records which shard it is. They
+/// are split by what every machine of a matrix reads alike: the durations in the committed
+/// record, else their number of snippets (see `snipcheck_shard::costs`). Problems with files
+/// that could not be read go to shard 1, so that they are reported once.
+fn keep_shard(inputs: &mut Inputs, shard: Shard, loaded: &LoadedConfig) {
     let fingerprint = snipcheck_shard::fingerprint(
         inputs
             .documents
             .iter()
             .map(|d| (d.path.as_str(), d.text.as_bytes())),
     );
-    let costs: Vec<u64> = inputs.snippets.iter().map(|s| s.len() as u64 + 1).collect();
+    let costs = snipcheck_shard::costs(&recorded_durations(loaded, inputs));
     let shard_of = snipcheck_shard::assign(&costs, shard.total);
     let all: Vec<String> = inputs.documents.iter().map(|d| d.path.clone()).collect();
     let mine = |i: usize| shard_of[i] + 1 == shard.index;
@@ -100,6 +102,28 @@ fn keep_shard(inputs: &mut Inputs, shard: Shard) {
         fingerprint,
         documents: all,
     });
+}
+
+/// Each snippet's duration in the committed record, per document. Not the result cache's:
+/// machines of a matrix have caches of their own (or none), and would split differently. A
+/// record that cannot be read counts as none here; the comparison reports it.
+fn recorded_durations(loaded: &LoadedConfig, inputs: &Inputs) -> Vec<Vec<Option<u64>>> {
+    let baseline = gate::record_file(loaded)
+        .and_then(|file| snipcheck_baseline::Baseline::load(&file).ok().flatten());
+    inputs
+        .documents
+        .iter()
+        .zip(&inputs.snippets)
+        .map(|(document, snippets)| {
+            let known = baseline
+                .as_ref()
+                .and_then(|b| b.snippets.get(&gate::document_key(loaded, &document.path)));
+            snippets
+                .iter()
+                .map(|s| known.and_then(|k| k.get(&s.id)).and_then(|k| k.duration_ms))
+                .collect()
+        })
+        .collect()
 }
 
 /// Keeps the snippets named by `--select`: an id, or `PATH:LINE` with the line anywhere in

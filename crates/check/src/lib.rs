@@ -44,7 +44,7 @@ mod references;
 mod suggest;
 pub mod watched;
 
-pub use check::{accept, check, merge, CheckRun};
+pub use check::{accept, cache, check, merge, CheckRun};
 pub use files::{read_record, write_atomically};
 pub use gate::GateOutcome;
 pub use observer::{Observer, Silent};
