@@ -25,6 +25,9 @@ pub(crate) struct WorkerArguments {
     pub warmup: Vec<String>,
 }
 
+/// This build of snipcheck: a worker of another build is refused (see build.rs).
+pub const BUILD_ID: &str = env!("SNIPCHECK_BUILD_ID");
+
 impl WorkerArguments {
     /// The first argument that makes a program a worker.
     const SUBCOMMAND: &'static str = "__worker";
@@ -32,6 +35,8 @@ impl WorkerArguments {
     pub fn to_args(&self) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec![
             Self::SUBCOMMAND.into(),
+            "--build".into(),
+            BUILD_ID.into(),
             "--python-env".into(),
             self.env_root.clone().into(),
         ];
@@ -51,7 +56,7 @@ impl WorkerArguments {
         if args.next()? != Self::SUBCOMMAND {
             return None;
         }
-        let (mut env_root, mut sandbox, mut warmup) = (None, None, Vec::new());
+        let (mut env_root, mut sandbox, mut warmup, mut build) = (None, None, Vec::new(), None);
         while let Some(flag) = args.next() {
             let flag = flag.to_string_lossy().into_owned();
             let Some(value) = args.next() else {
@@ -60,6 +65,7 @@ impl WorkerArguments {
             match flag.as_str() {
                 "--python-env" => env_root = Some(PathBuf::from(value)),
                 "--sandbox" => sandbox = Some(value.to_string_lossy().into_owned()),
+                "--build" => build = Some(value.to_string_lossy().into_owned()),
                 "--warmup" => warmup.extend(
                     value
                         .to_string_lossy()
@@ -69,6 +75,15 @@ impl WorkerArguments {
                 ),
                 _ => return Some(Err(format!("unexpected argument {flag}"))),
             }
+        }
+        if build.as_deref() != Some(BUILD_ID) {
+            return Some(Err(format!(
+                "this snipcheck-worker ({}) is from another build than the snipcheck that \
+                 started it (build {} asked for, this is {BUILD_ID}): build both again \
+                 (`cargo build`) or reinstall snipcheck",
+                std::env::current_exe().unwrap_or_default().display(),
+                build.as_deref().unwrap_or("none")
+            )));
         }
         Some(match env_root {
             Some(env_root) => Ok(WorkerArguments {
@@ -280,5 +295,14 @@ mod tests {
         assert_eq!(WorkerArguments::parse(other), None);
         let bad = ["__worker".into(), "--jobs".into(), "2".into()];
         assert!(WorkerArguments::parse(bad).unwrap().is_err());
+    }
+
+    #[test]
+    fn a_worker_of_another_build_is_refused() {
+        let args: Vec<OsString> = ["__worker", "--build", "0123", "--python-env", "/envs/a"]
+            .map(OsString::from)
+            .into();
+        let err = WorkerArguments::parse(args).unwrap().unwrap_err();
+        assert!(err.contains("another build"), "{err}");
     }
 }

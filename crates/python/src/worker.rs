@@ -43,7 +43,8 @@ pub fn serve_from_command_line() -> i32 {
     match WorkerArguments::parse(std::env::args_os().skip(1)) {
         Some(Ok(args)) => main(&args.env_root, &args.warmup, args.sandbox.as_deref()),
         Some(Err(message)) => {
-            eprintln!("snipcheck-worker: {message}");
+            // Said on the protocol channel: the main process reports it as it is.
+            let _ = send(&mut std::io::stdout(), &WorkerMessage::Fatal { message });
             2
         }
         None => {

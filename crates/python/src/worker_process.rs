@@ -41,9 +41,15 @@ pub fn default_worker_program() -> Result<PathBuf> {
         }
         tried.push(candidate.display().to_string());
     }
+    // `cargo run` builds only the binary it runs.
+    let hint = if dir.ends_with("debug") || dir.ends_with("release") {
+        "build it with `cargo build`"
+    } else {
+        "reinstall snipcheck"
+    };
     bail!(
-        "cannot find {WORKER_BINARY}, which runs the snippets (looked for {}); reinstall \
-         snipcheck, or set SNIPCHECK_WORKER to its path",
+        "cannot find {WORKER_BINARY}, which runs the snippets (looked for {}); {hint}, or set \
+         SNIPCHECK_WORKER to its path",
         tried.join(" and ")
     )
 }
