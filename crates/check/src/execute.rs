@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use snipcheck_cache::ResultCache;
 use snipcheck_python::protocol::{Answer, Query};
 use snipcheck_python::resolve::ResolveOptions;
-use snipcheck_python::{venv, DocumentJob, Fixture, PoolOptions, PoolResult, Progress, PythonEnv};
+use snipcheck_python::{
+    venv, Cancel, DocumentJob, Fixture, PoolOptions, PoolResult, Progress, PythonEnv, Session,
+};
 use snipcheck_record::{Category, Checked, Outcome, PythonInfo, SandboxReport, Snippet, Verdict};
 
 use crate::config::{LoadedConfig, DEFAULT_TIMEOUT_S};
@@ -33,8 +35,9 @@ pub struct Execution {
     pub ran: usize,
 }
 
-/// Runs `snippets` (per document) and resolves `queries`.
+/// Runs `snippets` (per document) on the session's workers and resolves `queries`.
 pub fn execute(
+    (session, cancel): (&Session, &Cancel),
     options: &CheckOptions,
     loaded: &LoadedConfig,
     snippets: Vec<Vec<Snippet>>,
@@ -93,7 +96,18 @@ pub fn execute(
             })
             .collect();
         let resolving = resolve_options(loaded, &cache_dir, &pool, timeout_s);
-        let (ran, fresh_answers) = run_pool(&pool, &resolving, jobs, &to_resolve, observer)?;
+        let (ran, fresh_answers) = run_pool(
+            (session, cancel),
+            &pool,
+            &resolving,
+            jobs,
+            &to_resolve,
+            observer,
+        )?;
+        if ran.cancelled {
+            // Incomplete, and stale to the caller: nothing of it is kept.
+            return Err(crate::check::Cancelled.into());
+        }
         execution.python = ran.python;
         execution.sandbox = ran.sandbox;
         execution.interrupted = ran.interrupted;
@@ -195,6 +209,7 @@ fn pool_options(
 /// Runs the jobs in the pool while a worker of its own resolves the names; returns the
 /// pool's verdicts and the resolver's answers.
 fn run_pool(
+    (session, cancel): (&Session, &Cancel),
     options: &PoolOptions,
     resolving: &ResolveOptions,
     jobs: Vec<DocumentJob>,
@@ -214,11 +229,12 @@ fn run_pool(
         sandbox: None,
         outcomes: jobs.iter().map(|_| Vec::new()).collect(),
         interrupted: false,
+        cancelled: false,
     };
     let (result, answers) = std::thread::scope(|scope| {
         let resolver = scope.spawn(|| references::resolve(resolving, queries));
         let result = (total > 0).then(|| {
-            snipcheck_python::pool::run(options, jobs, |event| match event {
+            snipcheck_python::pool::run_in(session, cancel, options, jobs, |event| match event {
                 Progress::Verdict { snippet, .. } => observer.verdict(snippet),
                 Progress::Slow {
                     snippet,
@@ -536,6 +552,7 @@ mod tests {
         let run = |options: &CheckOptions, snippets: Vec<Snippet>| {
             let fixtures = Fixtures::default();
             execute(
+                (&Session::new(), &Cancel::default()),
                 options,
                 &loaded,
                 vec![snippets],

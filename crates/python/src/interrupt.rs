@@ -22,7 +22,7 @@ pub fn handle_interrupts() {
     }
 }
 
-pub(crate) fn interrupted() -> bool {
+pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
@@ -36,5 +36,21 @@ pub(crate) fn kill_workers() {
             // SAFETY: signalling a worker process we started.
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
         }
+    }
+}
+
+/// A run its caller stops before it ends (an editor's text changed again): the pool takes
+/// no new job, and a job still running after a grace period loses its worker. Clones share
+/// the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(std::sync::Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
     }
 }
