@@ -534,11 +534,19 @@ struct Queued {
 }
 
 impl Queued {
+    /// The imports are its snippets' and those of the fixtures they name, which run before
+    /// each of them in the same child.
     fn new(job: Job) -> Queued {
+        let fixtures = job
+            .fixtures
+            .iter()
+            .filter(|f| job.snippets.iter().any(|s| s.fixtures.contains(&f.name)));
         let imports: std::collections::BTreeSet<String> = job
             .snippets
             .iter()
-            .flat_map(|s| crate::imports::imported_modules(&s.code))
+            .map(|s| &s.code)
+            .chain(fixtures.map(|f| &f.code))
+            .flat_map(|code| crate::imports::imported_modules(code))
             .collect();
         Queued {
             job,
@@ -627,6 +635,24 @@ mod tests {
             confirmed: false,
             folders: None,
         }
+    }
+
+    #[test]
+    fn a_job_imports_what_its_snippets_and_the_fixtures_they_name_import() {
+        let fixture = |name: &str, code: &str| crate::protocol::Fixture {
+            name: name.into(),
+            path: format!("{name}.py"),
+            code: code.into(),
+        };
+        let mut uses = snippet("import json", None);
+        uses.fixtures = vec!["data".into()];
+        let mut queued = job(0, "");
+        queued.snippets = vec![uses];
+        queued.fixtures = vec![
+            fixture("data", "import fractions\nx = 1"),
+            fixture("unused", "import decimal"),
+        ];
+        assert_eq!(Queued::new(queued).imports, ["fractions", "json"]);
     }
 
     #[test]
