@@ -27,8 +27,11 @@ use snipcheck_record::Record;
 
 use crate::transport::Incoming;
 
-/// How long the text must stay unchanged before it is checked.
-const DEBOUNCE: Duration = Duration::from_millis(300);
+/// How long the text must stay unchanged before it is checked: enough to take a burst of
+/// notifications (a paste, an edit at several cursors) as one change. Checking while the
+/// user types costs little more: a check the next change makes stale is cancelled, and the
+/// warm workers make each check short.
+const DEBOUNCE: Duration = Duration::from_millis(25);
 
 /// An open document.
 struct Open {

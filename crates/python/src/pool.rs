@@ -20,10 +20,11 @@ use crate::protocol::{self, time_limit, Isolation, Job, WorkerMessage};
 use crate::session::{Lease, Session};
 use crate::worker_process::{PoolOptions, Worker};
 
-/// How long a cancelled run's job may go on before its worker is killed: a quick document
-/// ends by itself and its worker stays warm; a slow or hanging one would hold the next
-/// check back longer than warming a new worker takes.
-const CANCEL_GRACE: Duration = Duration::from_secs(1);
+/// How long a cancelled run's job may go on at least before its worker is killed. Beyond
+/// that, a job may go on for as long as its worker took to start: a quick document ends by
+/// itself and its worker stays warm, while waiting longer for a slow or hanging one would
+/// cost more than starting a new worker.
+const CANCEL_GRACE: Duration = Duration::from_millis(500);
 
 /// One document's snippets and their time limit.
 #[derive(Debug, Clone)]
@@ -128,8 +129,9 @@ pub fn run_in(
     let mut python = None;
     let mut sandbox = None;
     let mut failure = None;
-    // The workers running a job now, so a cancelled run can stop them.
-    let running: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+    // The workers running a job now and what replacing each costs, so a cancelled run can
+    // stop them.
+    let running: Mutex<Vec<(u32, Duration)>> = Mutex::new(Vec::new());
     let mut cancelled_at = None;
 
     std::thread::scope(|scope| {
@@ -155,9 +157,10 @@ pub fn run_in(
                 if let Ok(mut queue) = queue.lock() {
                     queue.clear();
                 }
-                if cancelled_at.get_or_insert_with(Instant::now).elapsed() >= CANCEL_GRACE {
-                    kill_running(&running);
-                }
+                kill_running(
+                    &running,
+                    cancelled_at.get_or_insert_with(Instant::now).elapsed(),
+                );
             }
             let event = match receiver.recv_timeout(Duration::from_millis(100)) {
                 Ok(event) => event,
@@ -270,10 +273,14 @@ pub fn run_in(
     })
 }
 
-/// Kills the workers running a job (their feeders see them die).
-fn kill_running(running: &Mutex<Vec<u32>>) {
+/// Kills the workers whose job has gone on for `since_cancelled` longer than it is worth
+/// waiting for (their feeders see them die).
+fn kill_running(running: &Mutex<Vec<(u32, Duration)>>, since_cancelled: Duration) {
     if let Ok(pids) = running.lock() {
-        for &pid in pids.iter() {
+        for &(pid, start_cost) in pids.iter() {
+            if since_cancelled < start_cost.max(CANCEL_GRACE) {
+                continue;
+            }
             // SAFETY: signalling a worker process a feeder holds (not yet reaped).
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
         }
@@ -375,7 +382,7 @@ struct Feeder<'a> {
     session: &'a Session,
     cancel: &'a Cancel,
     queue: &'a Mutex<VecDeque<Queued>>,
-    running: &'a Mutex<Vec<u32>>,
+    running: &'a Mutex<Vec<(u32, Duration)>>,
     events: mpsc::Sender<Event>,
 }
 
@@ -437,9 +444,9 @@ impl<'a> Feeder<'a> {
         };
         let mut lease = workers.remove(index);
         let pid = lease.worker().pid();
-        self.set_running(pid, true);
+        self.set_running(pid, Some(lease.warm().start_cost));
         let ended = lease.worker().run(&job, &self.events);
-        self.set_running(pid, false);
+        self.set_running(pid, None);
         match ended? {
             JobEnd::Done => workers.push(lease),
             JobEnd::WorkerDied { running, how } => {
@@ -479,11 +486,12 @@ impl<'a> Feeder<'a> {
         Ok(Some(Fed::Next))
     }
 
-    fn set_running(&self, pid: u32, running: bool) {
+    /// Notes that worker `pid` runs a job (with what replacing it costs), or no longer does.
+    fn set_running(&self, pid: u32, start_cost: Option<Duration>) {
         if let Ok(mut pids) = self.running.lock() {
-            pids.retain(|&p| p != pid);
-            if running {
-                pids.push(pid);
+            pids.retain(|&(p, _)| p != pid);
+            if let Some(cost) = start_cost {
+                pids.push((pid, cost));
             }
         }
     }

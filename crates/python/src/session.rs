@@ -10,6 +10,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,8 @@ pub(crate) struct Warm {
     pub(crate) worker: Worker,
     pub(crate) python: PythonInfo,
     pub(crate) sandbox: SandboxReport,
+    /// How long it took to start and warm up: what replacing it would cost.
+    pub(crate) start_cost: Duration,
 }
 
 /// What a session holds and has done, for a front end to show (and tests to observe).
@@ -142,7 +145,9 @@ impl Session {
         if self.is_closed() {
             bail!("the session is closed");
         }
+        let starting = Instant::now();
         let (worker, python, sandbox) = Worker::start(options, wanted)?;
+        let start_cost = starting.elapsed();
         self.started.fetch_add(1, Ordering::SeqCst);
         match self.kept.lock() {
             // Closed while it started: it goes (dropped) rather than outlive the session.
@@ -156,6 +161,7 @@ impl Session {
                 worker,
                 python,
                 sandbox,
+                start_cost,
             }),
         })
     }
