@@ -21,11 +21,24 @@ struct Client {
 
 impl Client {
     fn start(dir: &Path) -> Client {
-        let mut server = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_snipcheck"));
+        command
+            .env("SNIPCHECK_CACHE_DIR", crate::support::cache_dir())
+            .env("SNIPCHECK_NO_CACHE", "1");
+        Client::start_with(command, dir)
+    }
+
+    /// A server that reads and keeps verdicts in the result cache under `cache`.
+    fn start_caching(dir: &Path, cache: &Path) -> Client {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_snipcheck"));
+        command.env("SNIPCHECK_CACHE_DIR", cache);
+        Client::start_with(command, dir)
+    }
+
+    fn start_with(mut command: Command, dir: &Path) -> Client {
+        let mut server = command
             .arg("lsp")
             .current_dir(dir)
-            .env("SNIPCHECK_CACHE_DIR", crate::support::cache_dir())
-            .env("SNIPCHECK_NO_CACHE", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -396,5 +409,33 @@ fn an_edit_cancels_the_stale_check_and_shutdown_ends_a_running_one() {
         assert!(Instant::now() < deadline, "the snippet never started again");
         std::thread::sleep(Duration::from_millis(20));
     }
+    client.exit_cleanly();
+}
+
+#[test]
+fn the_result_cache_still_answers_the_examples_an_edit_left_alone() {
+    let (dir, uri, text) = session_fixture("counted.md");
+    let counter = dir.path().join("runs");
+    let counting =
+        |name: &str| fixture_text(name).replace("COUNTER", &counter.display().to_string());
+    let cache = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let mut client = Client::start_caching(dir.path(), cache.path());
+    client.initialize(dir.path());
+    client.open(
+        &uri,
+        &text.replace("COUNTER", &counter.display().to_string()),
+    );
+    assert_eq!(
+        findings(&client.diagnostics(1)),
+        [(8, "exception".into(), "ValueError: first version".into())]
+    );
+    client.change(&uri, 2, &counting("counted-edited.md"));
+    assert_eq!(
+        findings(&client.diagnostics(2)),
+        [(8, "exception".into(), "ValueError: edited version".into())]
+    );
+    // The counting example ran for the first check only: the second took its verdict from
+    // the cache.
+    assert_eq!(std::fs::read_to_string(&counter).unwrap(), "ran\n");
     client.exit_cleanly();
 }
