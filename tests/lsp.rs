@@ -21,23 +21,15 @@ struct Client {
 
 impl Client {
     fn start(dir: &Path) -> Client {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_snipcheck"));
-        command
-            .env("SNIPCHECK_CACHE_DIR", crate::support::cache_dir())
-            .env("SNIPCHECK_NO_CACHE", "1");
-        Client::start_with(command, dir)
+        Client::start_caching(dir, &crate::support::cache_dir())
     }
 
-    /// A server that reads and keeps verdicts in the result cache under `cache`.
+    /// A server whose result cache is under `cache` (the language server always reads it;
+    /// its keys hold the document's path, so a fresh folder's documents start unknown).
     fn start_caching(dir: &Path, cache: &Path) -> Client {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_snipcheck"));
-        command.env("SNIPCHECK_CACHE_DIR", cache);
-        Client::start_with(command, dir)
-    }
-
-    fn start_with(mut command: Command, dir: &Path) -> Client {
-        let mut server = command
+        let mut server = Command::new(env!("CARGO_BIN_EXE_snipcheck"))
             .arg("lsp")
+            .env("SNIPCHECK_CACHE_DIR", cache)
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -369,6 +361,19 @@ fn a_snippet_that_kills_its_worker_is_its_diagnostic_and_the_next_edit_gets_a_wo
     let after = client.session(3);
     assert_eq!(after.workers_started, 3, "{after:?}");
     assert_eq!(after.worker_pids, replaced.worker_pids);
+
+    // A kept worker killed while idle is replaced by the next check.
+    // SAFETY: signalling the server's idle worker, a process the test asked about.
+    unsafe { libc::kill(after.worker_pids[0] as libc::pid_t, libc::SIGKILL) };
+    let edited = fixture_text("killer-edited.md").replace("no longer kills", "idle killed");
+    client.change(&uri, 3, &edited);
+    assert_eq!(
+        findings(&client.diagnostics(3)),
+        [(3, "exception".into(), "KeyError: 'idle killed'".into())]
+    );
+    let renewed = client.session(4);
+    assert_eq!(renewed.workers_started, 4, "{renewed:?}");
+    assert_ne!(renewed.worker_pids, after.worker_pids);
     client.exit_cleanly();
 }
 
