@@ -322,12 +322,16 @@ impl Server {
         let thread = {
             let (uri, cancel) = (uri.clone(), cancel.clone());
             std::thread::spawn(move || {
-                let record =
-                    match snipcheck_check::check_in(&session, &cancel, &options, &mut Silent) {
-                        Ok(run) => Some(Ok(run.record)),
-                        Err(err) if err.is::<Cancelled>() => None,
-                        Err(err) => Some(Err(format!("{err:#}"))),
-                    };
+                // A check that panics is that check's failure; the server goes on.
+                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    snipcheck_check::check_in(&session, &cancel, &options, &mut Silent)
+                }));
+                let record = match checked {
+                    Ok(Ok(run)) => Some(Ok(run.record)),
+                    Ok(Err(err)) if err.is::<Cancelled>() => None,
+                    Ok(Err(err)) => Some(Err(format!("{err:#}"))),
+                    Err(_) => Some(Err("snipcheck failed unexpectedly (a bug)".to_string())),
+                };
                 let _ = events.send(Event::Checked {
                     uri,
                     version,
