@@ -331,7 +331,10 @@ impl Cache {
 
     fn remember_answer(&mut self, query: &Query, answer: &Answer) {
         // "Could not check" depends on the moment (a time limit, a crash): ask again later.
-        if answer.status == snipcheck_record::ReferenceStatus::Unchecked {
+        // A library that is not installed stays so until the environment changes, which
+        // changes the key; asking again would start a worker on every run (on every edit,
+        // in the language server).
+        if answer.status == snipcheck_record::ReferenceStatus::Unchecked && !answer.not_installed {
             return;
         }
         self.store.remember_answer(&Self::question(query), answer);
@@ -521,15 +524,26 @@ mod tests {
             suggestions: Vec::new(),
             reason: None,
             module_found: true,
+            not_installed: false,
             score: 0.0,
             near: false,
         };
         cache.remember_answer(&query(0, "loads"), &answer(ReferenceStatus::Resolved));
         cache.remember_answer(&query(1, "parse"), &answer(ReferenceStatus::Unchecked));
+        let not_installed = Answer {
+            not_installed: true,
+            ..answer(ReferenceStatus::Unchecked)
+        };
+        cache.remember_answer(&query(2, "dump"), &not_installed);
         // The same question under another position in this run's list.
         let again = cache.answer(&query(7, "loads")).unwrap();
         assert_eq!((again.id, again.status), (7, ReferenceStatus::Resolved));
         assert!(cache.answer(&query(1, "parse")).is_none());
+        // A library that is not installed stays so until the environment changes.
+        assert_eq!(
+            cache.answer(&query(3, "dump")).unwrap().status,
+            ReferenceStatus::Unchecked
+        );
     }
 
     #[test]
