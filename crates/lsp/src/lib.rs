@@ -31,7 +31,7 @@ use crate::transport::Incoming;
 /// notifications (a paste, an edit at several cursors) as one change. Checking while the
 /// user types costs little more: a check the next change makes stale is cancelled, and the
 /// warm workers make each check short.
-const DEBOUNCE: Duration = Duration::from_millis(25);
+const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// An open document.
 struct Open {
