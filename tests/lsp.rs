@@ -334,18 +334,33 @@ fn an_edit_is_checked_on_the_warm_worker_and_nothing_the_last_check_changed_leak
     assert_eq!(second.workers_started, 1, "{second:?}");
     assert_eq!(second.workers_reused, 1, "{second:?}");
     assert_eq!(second.worker_pids, first.worker_pids);
+
+    // A changed config (another variable passed to snippets) ends the kept worker.
+    let config = dir.path().join("snipcheck.yaml");
+    let allowing =
+        std::fs::read_to_string(&config).unwrap() + "  env_allow: [SNIPCHECK_LSP_TEST]\n";
+    std::fs::write(&config, allowing).unwrap();
+    client.change(&uri, 3, &text);
+    assert_eq!(
+        findings(&client.diagnostics(3)),
+        [(11, "exception".into(), "ValueError: first version".into())]
+    );
+    let third = client.session(4);
+    assert_eq!(third.workers_started, 2, "{third:?}");
+    assert_eq!(third.worker_pids.len(), 1, "{third:?}");
+    assert_ne!(third.worker_pids, first.worker_pids);
     client.exit_cleanly();
 }
 
 #[test]
-fn a_snippet_that_kills_its_worker_is_its_diagnostic_and_the_next_edit_gets_a_worker() {
+fn a_snippet_that_kills_or_hangs_its_worker_is_its_diagnostic_and_the_next_edit_gets_a_worker() {
     let (dir, uri, text) = session_fixture("killer.md");
     let mut client = Client::start(dir.path());
     client.initialize(dir.path());
     client.open(&uri, &text);
     let killed = findings(&client.diagnostics(1));
     assert_eq!(killed.len(), 1, "{killed:?}");
-    assert_eq!((killed[0].0, killed[0].1.as_str()), (3, "crashed"));
+    assert_eq!((killed[0].0, killed[0].1.as_str()), (5, "crashed"));
     assert!(killed[0].2.starts_with("Lost: "), "{killed:?}");
     // The killed worker was replaced: the killer ran again, step by step, to tell it was
     // the one (killing a second worker), and the rest of the document ran on a third.
@@ -353,10 +368,19 @@ fn a_snippet_that_kills_its_worker_is_its_diagnostic_and_the_next_edit_gets_a_wo
     assert_eq!(replaced.workers_started, 3, "{replaced:?}");
     assert_eq!(replaced.worker_pids.len(), 1, "{replaced:?}");
 
+    // The edit fixes the killer and adds a snippet that hangs: its time limit stops it.
+    let hangs = (
+        9,
+        "timeout".into(),
+        "Timeout: still running after 1 s; stopped".into(),
+    );
     client.change(&uri, 2, &fixture_text("killer-edited.md"));
     assert_eq!(
         findings(&client.diagnostics(2)),
-        [(3, "exception".into(), "KeyError: 'no longer kills'".into())]
+        [
+            (5, "exception".into(), "KeyError: 'no longer kills'".into()),
+            hangs.clone()
+        ]
     );
     let after = client.session(3);
     assert_eq!(after.workers_started, 3, "{after:?}");
@@ -369,7 +393,10 @@ fn a_snippet_that_kills_its_worker_is_its_diagnostic_and_the_next_edit_gets_a_wo
     client.change(&uri, 3, &edited);
     assert_eq!(
         findings(&client.diagnostics(3)),
-        [(3, "exception".into(), "KeyError: 'idle killed'".into())]
+        [
+            (5, "exception".into(), "KeyError: 'idle killed'".into()),
+            hangs
+        ]
     );
     let renewed = client.session(4);
     assert_eq!(renewed.workers_started, 4, "{renewed:?}");
