@@ -283,6 +283,8 @@ impl Server {
             checking.cancel.cancel();
         }
         self.session.close();
+        // Also a worker resolving names, which no session holds.
+        snipcheck_python::interrupt::kill_workers();
         if let Some(checking) = self.checking.take() {
             let deadline = Instant::now() + Duration::from_secs(5);
             while !checking.thread.is_finished() && Instant::now() < deadline {

@@ -30,7 +30,9 @@ pub fn interrupted() -> bool {
 /// this process (sent by `kill`, not typed at a terminal).
 pub(crate) static WORKER_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-pub(crate) fn kill_workers() {
+/// Kills every worker process this process has running: on Ctrl-C, and when a long-lived
+/// front end ends (the workers resolving names are not kept in a session).
+pub fn kill_workers() {
     if let Ok(pids) = WORKER_PIDS.lock() {
         for &pid in pids.iter() {
             // SAFETY: signalling a worker process we started.
