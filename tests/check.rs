@@ -149,15 +149,26 @@ fn the_number_of_workers_does_not_change_a_verdict() {
 }
 
 #[test]
-fn watch_checks_again_when_a_document_changes() {
+fn watch_checks_again_when_a_document_changes_on_the_same_warm_worker() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
     let dir = tempfile::tempdir().unwrap();
     let guide = dir.path().join("guide.md");
-    std::fs::write(&guide, "```python\nassert 1 + 1 == 2\n```\n").unwrap();
-    let mut child = crate::support::command_in(dir.path(), &["watch", "guide.md"])
+    // Without a PID namespace a snippet sees its worker as its parent process.
+    std::fs::write(
+        dir.path().join("snipcheck.yaml"),
+        "sandbox:\n  pid_namespace: false\n",
+    )
+    .unwrap();
+    let worker = "```python\nimport os\nprint(\"worker\", os.getppid())\n```\n\n";
+    std::fs::write(
+        &guide,
+        format!("{worker}```python\nassert 1 + 1 == 2\n```\n"),
+    )
+    .unwrap();
+    let mut child = crate::support::command_in(dir.path(), &["watch", "-v", "guide.md"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -199,12 +210,24 @@ fn watch_checks_again_when_a_document_changes() {
             }
         }
     };
-    wait_for("out", "1 passed, 0 failed", 1);
+    wait_for("out", "2 passed, 0 failed", 1);
     wait_for("err", "watching for changes", 1);
-    std::fs::write(&guide, "```python\nassert 1 + 1 == 3\n```\n").unwrap();
+    std::fs::write(
+        &guide,
+        format!("{worker}```python\nassert 1 + 1 == 3\n```\n"),
+    )
+    .unwrap();
     wait_for("err", "a file changed; checking again", 1);
-    wait_for("out", "0 passed, 1 failed", 1);
+    wait_for("out", "1 passed, 1 failed", 1);
     wait_for("err", "watching for changes", 2);
     child.kill().unwrap();
     child.wait().unwrap();
+    // Both checks' children were forked by one worker, kept between them.
+    let workers: Vec<&String> = seen
+        .iter()
+        .filter(|(stream, line)| *stream == "out" && line.contains("| worker "))
+        .map(|(_, line)| line)
+        .collect();
+    assert_eq!(workers.len(), 2, "{seen:#?}");
+    assert_eq!(workers[0], workers[1]);
 }

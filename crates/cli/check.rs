@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use snipcheck_check::{write_atomically, CheckRun, GateOutcome};
+use snipcheck_check::{write_atomically, Cancel, CheckRun, GateOutcome, Session};
 use snipcheck_extract::{Document, Format as DocumentFormat};
 use snipcheck_record::Record;
 use snipcheck_report::{Format, HumanOptions, Source, SourceFormat};
@@ -15,17 +15,17 @@ use crate::exit;
 use crate::progress::Terminal;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
-    exit::of(check(args))
+    exit::of(check(args, &Session::new()))
 }
 
-/// One whole check; returns the exit code.
-pub fn check(args: &CheckArgs) -> Result<u8> {
+/// One whole check on `session`'s workers; returns the exit code.
+pub fn check(args: &CheckArgs, session: &Session) -> Result<u8> {
     let mut options = args.options();
     if options.shard.is_none() {
         options.shard = crate::args::bazel_shard()?;
     }
     let mut terminal = Terminal::new(args.report.quiet, args.report.verbose);
-    let run = snipcheck_check::check(&options, &mut terminal)?;
+    let run = snipcheck_check::check_in(session, &Cancel::default(), &options, &mut terminal)?;
     report(&args.report, run)
 }
 

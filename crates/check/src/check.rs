@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use snipcheck_python::{Cancel, Session};
 use snipcheck_record::Record;
 
 use crate::config;
@@ -25,8 +26,32 @@ pub struct CheckRun {
     pub documents: Vec<snipcheck_extract::Document>,
 }
 
-/// Checks what `options` ask for; `observer` hears the progress.
+/// A check cancelled by its caller before it ended (the error [`check_in`] returns then).
+#[derive(Debug)]
+pub struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the check was cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// Checks what `options` ask for; `observer` hears the progress. Its workers end with it.
 pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<CheckRun> {
+    check_in(&Session::new(), &Cancel::default(), options, observer)
+}
+
+/// [`check`] on the workers `session` keeps warm from earlier checks (and keeps for later
+/// ones), with the same verdicts as a fresh check. After `cancel`, it ends early with
+/// [`Cancelled`] and remembers nothing of the run.
+pub fn check_in(
+    session: &Session,
+    cancel: &Cancel,
+    options: &CheckOptions,
+    observer: &mut dyn Observer,
+) -> Result<CheckRun> {
     if options.shard.is_some() && options.update {
         bail!(
             "--update cannot take one shard's results: merge the shards' records with \
@@ -42,6 +67,7 @@ pub fn check(options: &CheckOptions, observer: &mut dyn Observer) -> Result<Chec
     );
     let documents: Vec<String> = inputs.documents.iter().map(|d| d.path.clone()).collect();
     let mut execution = execute(
+        (session, cancel),
         options,
         &loaded,
         inputs.snippets,

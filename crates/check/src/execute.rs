@@ -10,7 +10,8 @@ use snipcheck_cache::ResultCache;
 use snipcheck_python::protocol::{Answer, Query};
 use snipcheck_python::resolve::ResolveOptions;
 use snipcheck_python::{
-    interpreters, venv, DocumentJob, Fixture, PoolOptions, PoolResult, Progress, PythonEnv,
+    interpreters, venv, Cancel, DocumentJob, Fixture, PoolOptions, PoolResult, Progress, PythonEnv,
+    Session,
 };
 use snipcheck_record::{Category, Checked, Outcome, PythonInfo, SandboxReport, Snippet, Verdict};
 
@@ -35,8 +36,9 @@ pub struct Execution {
     pub ran: usize,
 }
 
-/// Runs `snippets` (per document) and resolves `queries`.
+/// Runs `snippets` (per document) on the session's workers and resolves `queries`.
 pub fn execute(
+    (session, cancel): (&Session, &Cancel),
     options: &CheckOptions,
     loaded: &LoadedConfig,
     snippets: Vec<Vec<Snippet>>,
@@ -99,7 +101,18 @@ pub fn execute(
             })
             .collect();
         let resolving = resolve_options(loaded, &cache_dir, &pool, timeout_s);
-        let (ran, fresh_answers) = run_pool(&pool, &resolving, jobs, &to_resolve, observer)?;
+        let (ran, fresh_answers) = run_pool(
+            (session, cancel),
+            &pool,
+            &resolving,
+            jobs,
+            &to_resolve,
+            observer,
+        )?;
+        if ran.cancelled {
+            // Incomplete, and stale to the caller: nothing of it is kept.
+            return Err(crate::check::Cancelled.into());
+        }
         execution.python = ran.python;
         execution.sandbox = ran.sandbox;
         execution.interrupted = ran.interrupted;
@@ -203,6 +216,7 @@ fn pool_options(
 /// Runs the jobs in the pool while a worker of its own resolves the names; returns the
 /// pool's verdicts and the resolver's answers.
 fn run_pool(
+    (session, cancel): (&Session, &Cancel),
     options: &PoolOptions,
     resolving: &ResolveOptions,
     jobs: Vec<DocumentJob>,
@@ -222,11 +236,12 @@ fn run_pool(
         sandbox: None,
         outcomes: jobs.iter().map(|_| Vec::new()).collect(),
         interrupted: false,
+        cancelled: false,
     };
     let (result, answers) = std::thread::scope(|scope| {
         let resolver = scope.spawn(|| references::resolve(resolving, queries));
         let result = (total > 0).then(|| {
-            snipcheck_python::pool::run(options, jobs, |event| match event {
+            snipcheck_python::pool::run_in(session, cancel, options, jobs, |event| match event {
                 Progress::Verdict { snippet, .. } => observer.verdict(snippet),
                 Progress::Slow {
                     snippet,
@@ -331,15 +346,10 @@ impl Cache {
 
     fn remember_answer(&mut self, query: &Query, answer: &Answer) {
         // "Could not check" depends on the moment (a time limit, a crash): ask again later.
-        // Except for a library that is not installed: that depends on the environment only,
-        // whose fingerprint (in the key) changes when one is installed. Asking again would
-        // start the resolver on every warm run of documents that name such a library.
-        let not_installed = !answer.module_found
-            && answer
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.ends_with(" is not installed in this environment"));
-        if answer.status == snipcheck_record::ReferenceStatus::Unchecked && !not_installed {
+        // A library that is not installed stays so until the environment changes, which
+        // changes the key; asking again would start a worker on every run (on every edit,
+        // in the language server).
+        if answer.status == snipcheck_record::ReferenceStatus::Unchecked && !answer.not_installed {
             return;
         }
         self.store.remember_answer(&Self::question(query), answer);
@@ -557,25 +567,25 @@ mod tests {
             suggestions: Vec::new(),
             reason: None,
             module_found: true,
+            not_installed: false,
             score: 0.0,
             near: false,
         };
         cache.remember_answer(&query(0, "loads"), &answer(ReferenceStatus::Resolved));
         cache.remember_answer(&query(1, "parse"), &answer(ReferenceStatus::Unchecked));
+        let not_installed = Answer {
+            not_installed: true,
+            ..answer(ReferenceStatus::Unchecked)
+        };
+        cache.remember_answer(&query(2, "dump"), &not_installed);
         // The same question under another position in this run's list.
         let again = cache.answer(&query(7, "loads")).unwrap();
         assert_eq!((again.id, again.status), (7, ReferenceStatus::Resolved));
         assert!(cache.answer(&query(1, "parse")).is_none());
         // A library that is not installed stays so until the environment changes.
-        let missing = Answer {
-            module_found: false,
-            reason: Some("json is not installed in this environment".into()),
-            ..answer(ReferenceStatus::Unchecked)
-        };
-        cache.remember_answer(&query(2, "dumps"), &missing);
         assert_eq!(
-            cache.answer(&query(2, "dumps")),
-            Some(Answer { id: 2, ..missing })
+            cache.answer(&query(3, "dump")).unwrap().status,
+            ReferenceStatus::Unchecked
         );
     }
 
@@ -600,6 +610,7 @@ mod tests {
         let run = |options: &CheckOptions, snippets: Vec<Snippet>| {
             let fixtures = Fixtures::default();
             execute(
+                (&Session::new(), &Cancel::default()),
                 options,
                 &loaded,
                 vec![snippets],

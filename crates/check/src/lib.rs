@@ -44,9 +44,10 @@ mod references;
 mod suggest;
 pub mod watched;
 
-pub use check::{accept, cache, check, merge, CheckRun};
+pub use check::{accept, cache, check, check_in, merge, Cancelled, CheckRun};
 pub use files::{read_record, write_atomically};
 pub use gate::GateOutcome;
 pub use observer::{Observer, Silent};
 pub use options::CheckOptions;
+pub use snipcheck_python::{Cancel, Session, SessionStatus};
 pub use snipcheck_shard::Shard;

@@ -81,6 +81,7 @@ pub fn resolve(options: &ResolveOptions, queries: &[Query]) -> Vec<Answer> {
                 suggestions: Vec::new(),
                 reason: Some(format!("could not check names: {err:#}")),
                 module_found: false,
+                not_installed: false,
                 score: 0.0,
                 near: false,
             })
@@ -236,6 +237,7 @@ mod tests {
             suggestions: suggestion.into_iter().map(String::from).collect(),
             reason: None,
             module_found: true,
+            not_installed: false,
             score: 0.0,
             near: false,
         }

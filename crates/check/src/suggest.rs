@@ -207,6 +207,7 @@ mod tests {
             suggestions: suggestions.iter().map(|s| s.to_string()).collect(),
             reason: None,
             module_found: true,
+            not_installed: false,
             score: 0.0,
             near: false,
         }

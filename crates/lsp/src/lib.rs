@@ -4,9 +4,12 @@
 //! it, from the editor's text, and its findings are published as diagnostics: a failing
 //! example at its failing line, a wrong name at its exact span, the category as code and the
 //! suggestion in the message. `fix`'s replacements are code actions; hover shows a name's
-//! home or an example's last verdict and output. A check whose document changed again
-//! meanwhile is dropped, not published. [`transport`] frames messages, [`findings`] turns a
-//! record into protocol values; this module keeps the documents and runs the checks.
+//! home or an example's last verdict and output. Every check runs in one
+//! [`Session`](snipcheck_check::Session), so its workers stay warm between edits and a
+//! re-check forks from a worker that already imported the document's libraries. A check
+//! whose document changes again is cancelled, never published. [`transport`] frames
+//! messages, [`findings`] turns a record into protocol values; this module keeps the
+//! documents and runs the checks.
 
 mod findings;
 mod transport;
@@ -14,17 +17,21 @@ mod transport;
 use std::collections::HashMap;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use snipcheck_check::{CheckOptions, Silent};
+use snipcheck_check::{Cancel, Cancelled, CheckOptions, Session, Silent};
 use snipcheck_record::Record;
 
 use crate::transport::Incoming;
 
-/// How long the text must stay unchanged before it is checked.
-const DEBOUNCE: Duration = Duration::from_millis(300);
+/// How long the text must stay unchanged before it is checked: enough to take a burst of
+/// notifications (a paste, an edit at several cursors) as one change. Checking while the
+/// user types costs little more: a check the next change makes stale is cancelled, and the
+/// warm workers make each check short.
+const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// An open document.
 struct Open {
@@ -40,8 +47,16 @@ enum Event {
     Checked {
         uri: String,
         version: i64,
-        record: Box<Result<Record, String>>,
+        /// `None`: the check was cancelled.
+        record: Box<Option<Result<Record, String>>>,
     },
+}
+
+/// The check running now.
+struct Checking {
+    uri: String,
+    cancel: Cancel,
+    thread: JoinHandle<()>,
 }
 
 /// Serves the protocol on stdin and stdout until `exit`; returns the process exit code.
@@ -63,6 +78,7 @@ pub fn serve(options: CheckOptions) -> i32 {
         open: HashMap::new(),
         due: HashMap::new(),
         checking: None,
+        session: Arc::new(Session::new()),
         events,
         shutdown: false,
     };
@@ -74,13 +90,17 @@ pub fn serve(options: CheckOptions) -> i32 {
             .map(|at| at.saturating_duration_since(Instant::now()))
             .unwrap_or(Duration::from_secs(3600));
         match inbox.recv_timeout(wait) {
-            Ok(Event::Incoming(Incoming::Closed)) => return if server.shutdown { 0 } else { 1 },
+            Ok(Event::Incoming(Incoming::Closed)) => {
+                server.stop();
+                return if server.shutdown { 0 } else { 1 };
+            }
             Ok(Event::Incoming(Incoming::Malformed(why))) => {
                 server.send(&json!({"jsonrpc": "2.0", "id": null,
                     "error": {"code": -32700, "message": why}}));
             }
             Ok(Event::Incoming(Incoming::Message(message))) => {
                 if let Some(code) = server.handle(&message) {
+                    server.stop();
                     return code;
                 }
             }
@@ -90,7 +110,10 @@ pub fn serve(options: CheckOptions) -> i32 {
                 record,
             }) => server.checked(uri, version, *record),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => return 1,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                server.stop();
+                return 1;
+            }
         }
         server.start_due_check();
     }
@@ -101,8 +124,9 @@ struct Server {
     open: HashMap<String, Open>,
     /// Documents waiting to be checked, and when.
     due: HashMap<String, Instant>,
-    /// The document being checked, and its version.
-    checking: Option<(String, i64)>,
+    checking: Option<Checking>,
+    /// The workers every check runs on, kept warm between checks.
+    session: Arc<Session>,
     events: mpsc::Sender<Event>,
     shutdown: bool,
 }
@@ -141,7 +165,12 @@ impl Server {
             }
             ("shutdown", Some(id)) => {
                 self.shutdown = true;
+                self.stop();
                 self.reply(id, Value::Null);
+            }
+            // The warm workers, as `SessionStatus` (camelCase), for a client to show.
+            ("snipcheck/session", Some(id)) => {
+                self.reply(id, json!(self.session.status()));
             }
             ("exit", None) => return Some(if self.shutdown { 0 } else { 1 }),
             ("textDocument/didOpen", None) => {
@@ -167,6 +196,7 @@ impl Server {
             }
             ("textDocument/didClose", None) => {
                 let uri = params["textDocument"]["uri"].as_str().unwrap_or("");
+                self.cancel_check_of(uri);
                 self.open.remove(uri);
                 self.due.remove(uri);
                 self.send(
@@ -234,12 +264,38 @@ impl Server {
                 record,
             },
         );
+        self.cancel_check_of(&uri);
         self.due.insert(uri, Instant::now() + DEBOUNCE);
+    }
+
+    /// A check of `uri` running now is stale: stop it.
+    fn cancel_check_of(&self, uri: &str) {
+        if let Some(checking) = self.checking.as_ref().filter(|c| c.uri == uri) {
+            checking.cancel.cancel();
+        }
+    }
+
+    /// Stops the running check and ends every worker, waiting a little for the check to
+    /// wind down so its worker is reaped before the server exits.
+    fn stop(&mut self) {
+        self.due.clear();
+        if let Some(checking) = &self.checking {
+            checking.cancel.cancel();
+        }
+        self.session.close();
+        // Also a worker resolving names, which no session holds.
+        snipcheck_python::interrupt::kill_workers();
+        if let Some(checking) = self.checking.take() {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !checking.thread.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
     }
 
     /// Starts the check of a document whose wait is over, one at a time.
     fn start_due_check(&mut self) {
-        if self.checking.is_some() {
+        if self.checking.is_some() || self.shutdown {
             return;
         }
         let now = Instant::now();
@@ -262,23 +318,39 @@ impl Server {
             ..self.options.clone()
         };
         let version = open.version;
-        self.checking = Some((uri.clone(), version));
         let events = self.events.clone();
-        std::thread::spawn(move || {
-            let record = snipcheck_check::check(&options, &mut Silent)
-                .map(|run| run.record)
-                .map_err(|err| format!("{err:#}"));
-            let _ = events.send(Event::Checked {
-                uri,
-                version,
-                record: Box::new(record),
-            });
+        let cancel = Cancel::default();
+        let session = Arc::clone(&self.session);
+        let thread = {
+            let (uri, cancel) = (uri.clone(), cancel.clone());
+            std::thread::spawn(move || {
+                // A check that panics is that check's failure; the server goes on.
+                let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    snipcheck_check::check_in(&session, &cancel, &options, &mut Silent)
+                }));
+                let record = match checked {
+                    Ok(Ok(run)) => Some(Ok(run.record)),
+                    Ok(Err(err)) if err.is::<Cancelled>() => None,
+                    Ok(Err(err)) => Some(Err(format!("{err:#}"))),
+                    Err(_) => Some(Err("snipcheck failed unexpectedly (a bug)".to_string())),
+                };
+                let _ = events.send(Event::Checked {
+                    uri,
+                    version,
+                    record: Box::new(record),
+                });
+            })
+        };
+        self.checking = Some(Checking {
+            uri,
+            cancel,
+            thread,
         });
     }
 
-    fn checked(&mut self, uri: String, version: i64, record: Result<Record, String>) {
+    fn checked(&mut self, uri: String, version: i64, record: Option<Result<Record, String>>) {
         self.checking = None;
-        let Some(open) = self.open.get_mut(&uri) else {
+        let (Some(open), Some(record)) = (self.open.get_mut(&uri), record) else {
             return;
         };
         // The text changed again meanwhile: this record is stale, a new check is due.

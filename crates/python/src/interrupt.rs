@@ -22,7 +22,7 @@ pub fn handle_interrupts() {
     }
 }
 
-pub(crate) fn interrupted() -> bool {
+pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
@@ -30,11 +30,29 @@ pub(crate) fn interrupted() -> bool {
 /// this process (sent by `kill`, not typed at a terminal).
 pub(crate) static WORKER_PIDS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-pub(crate) fn kill_workers() {
+/// Kills every worker process this process has running: on Ctrl-C, and when a long-lived
+/// front end ends (the workers resolving names are not kept in a session).
+pub fn kill_workers() {
     if let Ok(pids) = WORKER_PIDS.lock() {
         for &pid in pids.iter() {
             // SAFETY: signalling a worker process we started.
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
         }
+    }
+}
+
+/// A run its caller stops before it ends (an editor's text changed again): the pool takes
+/// no new job, and a job still running after a grace period loses its worker. Clones share
+/// the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(std::sync::Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
     }
 }

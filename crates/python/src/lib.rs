@@ -3,7 +3,8 @@
 //! The only crate that touches pyo3. Layout follows the process model: [`venv`] prepares
 //! the environment (no interpreter), [`pool`] runs in the main process and drives worker
 //! processes, [`worker`] is the `__worker` subcommand that embeds CPython and forks a child
-//! per document, `supervise` watches that child, and `child` runs in it. The child's Python
+//! per document, `supervise` watches that child, and `child` runs in it; [`session`] keeps
+//! workers warm between runs. The child's Python
 //! is one file per job: `snippet.py` runs a snippet (with `runner.py`, which executes code,
 //! and `doctest_runner.py`), `classify.py` turns how it ended into a verdict; the worker
 //! itself uses `warmup.py` and `network.py`. [`skips`] turns the docstrings the runner did
@@ -24,14 +25,17 @@ mod process;
 pub mod protocol;
 pub mod resolve;
 pub mod sandbox;
+pub mod session;
 pub mod skips;
 mod supervise;
 pub mod venv;
 pub mod worker;
 pub mod worker_process;
 
+pub use interrupt::Cancel;
 pub use pool::{DocumentJob, PoolResult, Progress};
 pub use protocol::{Fixture, Isolation};
 pub use sandbox::SandboxOptions;
+pub use session::{Session, SessionStatus};
 pub use venv::PythonEnv;
 pub use worker_process::PoolOptions;

@@ -3,20 +3,28 @@
 //! The main process never starts Python, so it may use threads: one thread per worker
 //! feeds it jobs and forwards its verdicts as they arrive. A worker that dies is replaced
 //! and its job resumes after the snippet that was running, which is charged the crash.
-//! Ctrl-C stops the workers and keeps every verdict already received (see `interrupt`);
-//! `worker_process` starts a worker and talks to it.
+//! Ctrl-C stops the workers and keeps every verdict already received (see `interrupt`); a
+//! run its caller cancels takes no new job. Workers come from a [`Session`], which keeps
+//! them warm for later runs; `worker_process` starts a worker and talks to it.
 
 use std::collections::VecDeque;
 use std::sync::mpsc;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, Verdict};
 
-use crate::interrupt::{interrupted, kill_workers};
+use crate::interrupt::{interrupted, kill_workers, Cancel};
 use crate::protocol::{self, time_limit, Isolation, Job, WorkerMessage};
+use crate::session::{Lease, Session};
 use crate::worker_process::{PoolOptions, Worker};
+
+/// How long a cancelled run's job may go on at least before its worker is killed. Beyond
+/// that, a job may go on for as long as its worker took to start: a quick document ends by
+/// itself and its worker stays warm, while waiting longer for a slow or hanging one would
+/// cost more than starting a new worker.
+const CANCEL_GRACE: Duration = Duration::from_millis(500);
 
 /// One document's snippets and their time limit.
 #[derive(Debug, Clone)]
@@ -49,14 +57,36 @@ pub struct PoolResult {
     pub outcomes: Vec<Vec<Verdict>>,
     /// True when Ctrl-C stopped the run: snippets without a verdict are marked skipped.
     pub interrupted: bool,
+    /// True when the caller cancelled the run: its verdicts are incomplete.
+    pub cancelled: bool,
 }
 
-/// Runs every job; `on_progress` sees each verdict the moment it arrives.
+/// Runs every job on workers of its own, ended with the run; `on_progress` sees each
+/// verdict the moment it arrives.
 pub fn run(
+    options: &PoolOptions,
+    jobs: Vec<DocumentJob>,
+    on_progress: impl FnMut(Progress<'_>),
+) -> Result<PoolResult> {
+    run_in(
+        &Session::new(),
+        &Cancel::default(),
+        options,
+        jobs,
+        on_progress,
+    )
+}
+
+/// [`run`] on the workers `session` keeps, which it keeps again afterwards; `cancel` stops
+/// the run early.
+pub fn run_in(
+    session: &Session,
+    cancel: &Cancel,
     options: &PoolOptions,
     jobs: Vec<DocumentJob>,
     mut on_progress: impl FnMut(Progress<'_>),
 ) -> Result<PoolResult> {
+    session.begin(options)?;
     let mut outcomes: Vec<Vec<Option<Verdict>>> =
         jobs.iter().map(|j| vec![None; j.snippets.len()]).collect();
     let parts = split_into_parts(&jobs, options.isolate);
@@ -99,19 +129,39 @@ pub fn run(
     let mut python = None;
     let mut sandbox = None;
     let mut failure = None;
+    // The workers running a job now and what replacing each costs, so a cancelled run can
+    // stop them.
+    let running: Mutex<Vec<(u32, Duration)>> = Mutex::new(Vec::new());
+    let mut cancelled_at = None;
 
     std::thread::scope(|scope| {
         for _ in 0..workers.min(pending) {
             let sender = sender.clone();
-            let queue = &queue;
+            let feeder = Feeder {
+                options,
+                session,
+                cancel,
+                queue: &queue,
+                running: &running,
+                events: sender.clone(),
+            };
             scope.spawn(move || {
-                if let Err(err) = feed_worker(options, queue, &sender) {
+                if let Err(err) = feeder.feed() {
                     let _ = sender.send(Event::Failed(err));
                 }
             });
         }
         drop(sender);
         loop {
+            if cancel.is_cancelled() {
+                if let Ok(mut queue) = queue.lock() {
+                    queue.clear();
+                }
+                kill_running(
+                    &running,
+                    cancelled_at.get_or_insert_with(Instant::now).elapsed(),
+                );
+            }
             let event = match receiver.recv_timeout(Duration::from_millis(100)) {
                 Ok(event) => event,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -180,7 +230,8 @@ pub fn run(
     // Whatever a killed worker could not clean up: its cgroups and their processes.
     crate::sandbox::sweep_cgroups(std::process::id());
     let interrupted = interrupted();
-    if let Some(err) = failure.filter(|_| !interrupted) {
+    let cancelled = cancel.is_cancelled();
+    if let Some(err) = failure.filter(|_| !interrupted && !cancelled) {
         return Err(err);
     }
     let outcomes = outcomes
@@ -189,7 +240,15 @@ pub fn run(
             job.into_iter()
                 .map(|o| {
                     o.unwrap_or_else(|| {
-                        if interrupted {
+                        if cancelled {
+                            protocol::failure(
+                                Category::Skipped,
+                                "Cancelled",
+                                "no verdict: the run was cancelled first".into(),
+                                0.0,
+                            )
+                            .into()
+                        } else if interrupted {
                             protocol::failure(
                                 Category::Skipped,
                                 "Interrupted",
@@ -210,7 +269,22 @@ pub fn run(
         sandbox,
         outcomes,
         interrupted,
+        cancelled,
     })
+}
+
+/// Kills the workers whose job has gone on for `since_cancelled` longer than it is worth
+/// waiting for (their feeders see them die).
+fn kill_running(running: &Mutex<Vec<(u32, Duration)>>, since_cancelled: Duration) {
+    if let Ok(pids) = running.lock() {
+        for &(pid, start_cost) in pids.iter() {
+            if since_cancelled < start_cost.max(CANCEL_GRACE) {
+                continue;
+            }
+            // SAFETY: signalling a worker process a feeder holds (not yet reaped).
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
 }
 
 /// A piece of one document that runs as one job: the whole document under
@@ -299,64 +373,100 @@ enum Event {
 }
 
 /// How many warm workers one feeding thread keeps under `--isolate snippet`, one per set of
-/// imports; the least recently used goes when another set needs a worker.
-const WORKERS_PER_THREAD: usize = 3;
+/// imports; the least recently used goes back to the session when another set needs one.
+pub(crate) const WORKERS_PER_THREAD: usize = 3;
 
-/// Takes jobs from the queue until it is empty, replacing a worker that dies.
-///
-/// Under `--isolate document` the thread keeps one worker, warmed with what its first job
-/// imports: a document's child is forked once, and a second warm-up would cost more than
-/// it saves. Under `--isolate snippet` every snippet is a fork, so each job goes to a worker
-/// warmed with exactly its imports, started when the thread has none.
-fn feed_worker(
-    options: &PoolOptions,
-    queue: &Mutex<VecDeque<Queued>>,
-    events: &mpsc::Sender<Event>,
-) -> Result<()> {
-    // Most recently used last.
-    let mut workers: Vec<Worker> = Vec::new();
-    loop {
-        if interrupted() {
-            return Ok(());
+/// What one feeding thread works with.
+struct Feeder<'a> {
+    options: &'a PoolOptions,
+    session: &'a Session,
+    cancel: &'a Cancel,
+    queue: &'a Mutex<VecDeque<Queued>>,
+    running: &'a Mutex<Vec<(u32, Duration)>>,
+    events: mpsc::Sender<Event>,
+}
+
+impl<'a> Feeder<'a> {
+    /// Takes jobs from the queue until it is empty, replacing a worker that dies; the
+    /// workers that finished cleanly go back to the session.
+    ///
+    /// Under `--isolate document` the thread keeps one worker, warmed with what its first
+    /// job imports: a document's child is forked once, and a second warm-up would cost more
+    /// than it saves. Under `--isolate snippet` every snippet is a fork, so each job goes to
+    /// a worker warmed with exactly its imports, started when the thread has none.
+    fn feed(&self) -> Result<()> {
+        // Most recently used last.
+        let mut workers: Vec<Lease<'a>> = Vec::new();
+        while let Some(end) = self.feed_one(&mut workers)? {
+            if end == Fed::Stop {
+                break;
+            }
         }
-        let warm: Vec<&Vec<String>> = workers.iter().map(|w| &w.warm).collect();
-        let Some(Queued { mut job, imports }) = take_job(queue, &warm, options.isolate)? else {
-            return Ok(());
+        for lease in workers {
+            lease.keep();
+        }
+        Ok(())
+    }
+
+    /// Runs the next job; `None` when the queue is empty.
+    fn feed_one(&self, workers: &mut Vec<Lease<'a>>) -> Result<Option<Fed>> {
+        let options = self.options;
+        if interrupted() || self.cancel.is_cancelled() {
+            return Ok(Some(Fed::Stop));
+        }
+        let warm: Vec<&Vec<String>> = workers.iter().map(|w| &w.warm().worker.warm).collect();
+        let Some(Queued { mut job, imports }) = take_job(self.queue, &warm, options.isolate)?
+        else {
+            return Ok(None);
         };
         let wanted = options.warmup.clone().unwrap_or_else(|| imports.clone());
         let found = match options.isolate {
             Isolation::Document => (!workers.is_empty()).then_some(0),
-            Isolation::Snippet => workers.iter().position(|w| w.warm == wanted),
+            Isolation::Snippet => workers.iter().position(|w| w.warm().worker.warm == wanted),
         };
         let index = match found {
             Some(index) => index,
             None => {
                 if workers.len() >= WORKERS_PER_THREAD {
-                    workers.remove(0);
+                    workers.remove(0).keep();
                 }
-                workers.push(Worker::spawn(options, wanted, events)?);
+                let lease = self.session.lease(options, wanted, &imports)?;
+                let ready = lease.warm();
+                let _ = self
+                    .events
+                    .send(Event::Worker(Box::new(WorkerMessage::Ready {
+                        python: ready.python.clone(),
+                        sandbox: ready.sandbox.clone(),
+                    })));
+                workers.push(lease);
                 workers.len() - 1
             }
         };
-        let mut worker = workers.remove(index);
-        match worker.run(&job, events)? {
-            JobEnd::Done => workers.push(worker),
+        let mut lease = workers.remove(index);
+        let pid = lease.worker().pid();
+        self.set_running(pid, Some(lease.warm().start_cost));
+        let ended = lease.worker().run(&job, &self.events);
+        self.set_running(pid, None);
+        match ended? {
+            JobEnd::Done => workers.push(lease),
             JobEnd::WorkerDied { running, how } => {
-                drop(worker);
-                if interrupted() {
-                    return Ok(());
+                drop(lease);
+                if interrupted() || self.cancel.is_cancelled() {
+                    return Ok(Some(Fed::Stop));
                 }
                 if job.confirmed {
                     // Every verdict before `running` arrived before it started: it is the
                     // one that took the worker down. Charge it, resume after it.
-                    let _ = events.send(Event::Worker(Box::new(WorkerMessage::Finished {
-                        job: job.job,
-                        index: running,
-                        verdict: lost(format!(
-                            "the worker process running the snippet died ({how})"
-                        ))
-                        .into(),
-                    })));
+                    let _ = self
+                        .events
+                        .send(Event::Worker(Box::new(WorkerMessage::Finished {
+                            job: job.job,
+                            index: running,
+                            verdict: lost(format!(
+                                "the worker process running the snippet died ({how})"
+                            ))
+                            .into(),
+                        })));
                     job.start = running + 1;
                 } else {
                     // The child runs ahead of the worker's forwarding, so snippets after the
@@ -366,14 +476,31 @@ fn feed_worker(
                     job.confirmed = true;
                 }
                 if job.start < job.snippets.len() {
-                    queue
+                    self.queue
                         .lock()
                         .map_err(|_| anyhow!("queue poisoned"))?
                         .push_front(Queued { job, imports });
                 }
             }
         }
+        Ok(Some(Fed::Next))
     }
+
+    /// Notes that worker `pid` runs a job (with what replacing it costs), or no longer does.
+    fn set_running(&self, pid: u32, start_cost: Option<Duration>) {
+        if let Ok(mut pids) = self.running.lock() {
+            pids.retain(|&(p, _)| p != pid);
+            if let Some(cost) = start_cost {
+                pids.push((pid, cost));
+            }
+        }
+    }
+}
+
+#[derive(PartialEq)]
+enum Fed {
+    Next,
+    Stop,
 }
 
 /// The next job for a thread whose workers have these warm-ups.
@@ -415,11 +542,19 @@ struct Queued {
 }
 
 impl Queued {
+    /// The imports are its snippets' and those of the fixtures they name, which run before
+    /// each of them in the same child.
     fn new(job: Job) -> Queued {
+        let fixtures = job
+            .fixtures
+            .iter()
+            .filter(|f| job.snippets.iter().any(|s| s.fixtures.contains(&f.name)));
         let imports: std::collections::BTreeSet<String> = job
             .snippets
             .iter()
-            .flat_map(|s| crate::imports::imported_modules(&s.code))
+            .map(|s| &s.code)
+            .chain(fixtures.map(|f| &f.code))
+            .flat_map(|code| crate::imports::imported_modules(code))
             .collect();
         Queued {
             job,
@@ -438,22 +573,8 @@ enum JobEnd {
     },
 }
 
-/// A worker as the scheduler drives it: started with its `Ready` passed on as an event, and
-/// a job run to its end or to the worker's death.
+/// A worker as the scheduler drives it: a job run to its end or to the worker's death.
 impl Worker {
-    fn spawn(
-        options: &PoolOptions,
-        warm: Vec<String>,
-        events: &mpsc::Sender<Event>,
-    ) -> Result<Worker> {
-        let (worker, python, sandbox) = Worker::start(options, warm)?;
-        let _ = events.send(Event::Worker(Box::new(WorkerMessage::Ready {
-            python,
-            sandbox,
-        })));
-        Ok(worker)
-    }
-
     fn run(&mut self, job: &Job, events: &mpsc::Sender<Event>) -> Result<JobEnd> {
         if self.send(job).is_err() {
             return Ok(JobEnd::WorkerDied {
@@ -522,6 +643,24 @@ mod tests {
             confirmed: false,
             folders: None,
         }
+    }
+
+    #[test]
+    fn a_job_imports_what_its_snippets_and_the_fixtures_they_name_import() {
+        let fixture = |name: &str, code: &str| crate::protocol::Fixture {
+            name: name.into(),
+            path: format!("{name}.py"),
+            code: code.into(),
+        };
+        let mut uses = snippet("import json", None);
+        uses.fixtures = vec!["data".into()];
+        let mut queued = job(0, "");
+        queued.snippets = vec![uses];
+        queued.fixtures = vec![
+            fixture("data", "import fractions\nx = 1"),
+            fixture("unused", "import decimal"),
+        ];
+        assert_eq!(Queued::new(queued).imports, ["fractions", "json"]);
     }
 
     #[test]

@@ -183,6 +183,10 @@ pub struct Answer {
     /// Whether the library (the path's first part) is an installed module at all.
     #[serde(default)]
     pub module_found: bool,
+    /// Unchecked because the library is not installed: true for as long as the environment
+    /// stays as it is, unlike a time limit or a crash.
+    #[serde(default)]
+    pub not_installed: bool,
     /// How close the first suggestion is (0 to 2), to choose between libraries.
     #[serde(default)]
     pub score: f64,

@@ -70,6 +70,7 @@ fn unchecked(id: usize, reason: &str) -> Answer {
         suggestions: Vec::new(),
         reason: Some(reason.to_string()),
         module_found: false,
+        not_installed: false,
         score: 0.0,
         near: false,
     }

@@ -56,8 +56,10 @@ def resolve_library(request_json, fd):
     library = request["library"]
     index = _Index(library, request.get("cache_dir"), float(request.get("index_budget_s", 60)))
 
-    def emit(query, status, resolved=None, suggestions=(), reason=None, module_found=True, score=0.0, near=False):
+    def emit(query, status, resolved=None, suggestions=(), reason=None, module_found=True, score=0.0, near=False,
+             not_installed=False):
         answer = {
+            "not_installed": not_installed,
             "score": score,
             "near": near,
             "id": query["id"],
@@ -72,14 +74,14 @@ def resolve_library(request_json, fd):
     queries = request["queries"]
     problem = _import_problem(library)
     if problem is not None:
-        found, reason = problem
+        found, reason, not_installed = problem
         if found and library != "builtins":
             # Installed but broken: its names can still be read from its source files.
             index = _SourceIndex(library, request.get("cache_dir"), float(request.get("index_budget_s", 60)))
             index.how = "{}; its names were read from its source".format(reason)
         else:
             for query in queries:
-                emit(query, "unchecked", reason=reason, module_found=found)
+                emit(query, "unchecked", reason=reason, module_found=found, not_installed=not_installed)
             return
     for query in queries:
         try:
@@ -120,21 +122,21 @@ def _answer(query, library, index, emit):
 
 
 def _import_problem(library):
-    """(module_found, reason) when the library cannot be used, else None."""
+    """(module_found, reason, not_installed) when the library cannot be used, else None."""
     if library == "builtins":
         return None
     try:
         spec = importlib.util.find_spec(library)
     except BaseException as error:  # noqa: B036
-        return False, "cannot look up {}: {}".format(library, _describe(error))
+        return False, "cannot look up {}: {}".format(library, _describe(error)), False
     if spec is None:
-        return False, "{} is not installed in this environment".format(library)
+        return False, "{} is not installed in this environment".format(library), True
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             importlib.import_module(library)
     except BaseException as error:  # noqa: B036 - broken packages raise anything
-        return True, "importing {} failed: {}".format(library, _describe(error))
+        return True, "importing {} failed: {}".format(library, _describe(error)), False
     return None
 
 

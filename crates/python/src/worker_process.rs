@@ -169,6 +169,15 @@ impl Worker {
         }
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// Whether the process has ended (a worker kept idle between runs may have been killed).
+    pub(crate) fn has_ended(&mut self) -> bool {
+        !matches!(self.process.try_wait(), Ok(None))
+    }
+
     /// Sends one request line; an error means the worker is gone.
     pub(crate) fn send(&mut self, request: &impl serde::Serialize) -> Result<()> {
         crate::process::send(&mut self.stdin, request)
