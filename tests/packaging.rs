@@ -675,7 +675,7 @@ fn action_steps_report_and_gate() {
         "{:?}",
         run.env
     );
-    assert!(cache.join("results.json").is_file(), "{}", run.log);
+    assert!(cache.join("results.sqlite").is_file(), "{}", run.log);
     for step in ["Restore the snipcheck cache", "Save the snipcheck cache"] {
         assert_eq!(workspace.join(&run.paths[step]), cache, "{step}");
     }
