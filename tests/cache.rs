@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use crate::support::{command_in, json_record, stderr, stdout};
+use crate::support::{command_in, json_record, snippet_verdicts, stderr, stdout};
 
 /// A copy of fixtures/gate: three snippets, one of which fails (`scores` is not defined).
 fn workspace() -> tempfile::TempDir {
@@ -39,21 +39,6 @@ fn cached(dir: &Path, cache: &Path, extra: &[&str]) -> Command {
         .env_remove("SNIPCHECK_NO_CACHE")
         .env("SNIPCHECK_CACHE_DIR", cache);
     command
-}
-
-/// Each snippet's id and category in a JSON record.
-fn verdicts(record: &serde_json::Value) -> Vec<(String, String)> {
-    record["snippets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap().to_string(),
-                s["category"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
 }
 
 fn expected() -> Vec<(String, String)> {
@@ -107,7 +92,7 @@ fn checks_at_once_on_one_cache_folder_all_succeed_with_correct_verdicts() {
     for child in children {
         let output = child.wait_with_output().unwrap();
         assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
-        assert_eq!(verdicts(&json_of(&output)), expected());
+        assert_eq!(snippet_verdicts(&json_of(&output)), expected());
     }
     // Everything the four learnt is there, for either copy.
     for dir in [&first, &second] {
@@ -118,7 +103,7 @@ fn checks_at_once_on_one_cache_folder_all_succeed_with_correct_verdicts() {
             cached_count(&warm).as_deref(),
             Some("snipcheck: 3 verdicts from the result cache, 0 snippets run")
         );
-        assert_eq!(verdicts(&json_of(&warm)), expected());
+        assert_eq!(snippet_verdicts(&json_of(&warm)), expected());
     }
 }
 
@@ -159,7 +144,7 @@ fn survives(damage: impl Fn(&Path)) {
         warning.contains(&aside[0].display().to_string()),
         "{warning}"
     );
-    assert_eq!(verdicts(&json_of(&output)), expected());
+    assert_eq!(snippet_verdicts(&json_of(&output)), expected());
     let again = cached(dir.path(), cache.path(), &[]).output().unwrap();
     assert!(!stderr(&again).contains("warning"), "{}", stderr(&again));
     assert_eq!(

@@ -1,7 +1,7 @@
 //! Every document format and construct: the snippets found in each fixture (ids, spans,
 //! code, how they run) and their verdicts, in one record snapshot per fixture.
 
-use crate::support::{record, snipcheck, stable_settings, stderr};
+use crate::support::{record, snipcheck, snippet_verdicts, stable_settings, stderr};
 
 /// Checks one fixture with the standard-library config and snapshots its record.
 fn check_fixture(path: &str, snapshot: &str, exit_code: i32) -> serde_json::Value {
@@ -24,25 +24,10 @@ fn check_fixture(path: &str, snapshot: &str, exit_code: i32) -> serde_json::Valu
     record
 }
 
-/// `(id, category)` of every snippet.
-fn verdicts(record: &serde_json::Value) -> Vec<(String, String)> {
-    record["snippets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap().to_string(),
-                s["category"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn markdown_sessions_and_expected_output() {
     let record = check_fixture("fixtures/formats/sessions.md", "sessions_md", 1);
-    let got = verdicts(&record);
+    let got = snippet_verdicts(&record);
     let want = [
         ("pycon-session", "passed"),
         ("python-fence-that-session", "passed"),
@@ -91,7 +76,7 @@ fn plain_text_sessions() {
 #[test]
 fn python_docstrings_run_with_their_module() {
     let record = check_fixture("fixtures/formats/shapes.py", "shapes_py", 1);
-    let got = verdicts(&record);
+    let got = snippet_verdicts(&record);
     assert_eq!(
         got.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
         ["shapes", "square", "circle", "circle-area"]
@@ -209,7 +194,7 @@ fn a_malformed_notebook_is_an_input_error_with_its_line() {
 #[test]
 fn rst_directives_groups_and_blocks() {
     let record = check_fixture("fixtures/formats/sphinx.rst", "sphinx_rst", 1);
-    let got = verdicts(&record);
+    let got = snippet_verdicts(&record);
     let categories: Vec<&str> = got.iter().map(|(_, c)| c.as_str()).collect();
     assert_eq!(
         categories,
@@ -247,7 +232,7 @@ fn sessions_keep_their_namespace_when_snippets_are_isolated() {
                 "--isolate",
                 isolate,
             ]);
-            verdicts(&record(&output))
+            snippet_verdicts(&record(&output))
         };
         assert_eq!(run("snippet"), run("document"), "{fixture}");
     }

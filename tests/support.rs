@@ -163,6 +163,21 @@ pub fn categories(record: &serde_json::Value) -> Vec<&str> {
         .collect()
 }
 
+/// `(id, category)` of every snippet of a JSON record.
+pub fn snippet_verdicts(record: &serde_json::Value) -> Vec<(String, String)> {
+    record["snippets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_str().unwrap().to_string(),
+                s["category"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// The version a section of fixtures/versions needs, from its heading: "tomllib (3.11)".
 fn version_needed(section: &str) -> Option<(u32, u32)> {
     let inside = section.rsplit_once('(')?.1.strip_suffix(')')?;

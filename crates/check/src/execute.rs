@@ -408,12 +408,12 @@ pub fn environment(
     if requirements.is_none() {
         if let Some(active) = venv::active() {
             let env = venv::existing(&active.root)?;
-            if asked.is_none() || asked == Some(env.version()?) {
+            let version = env.version()?;
+            if asked.is_none_or(|asked| asked == version) {
                 observer.environment(&format!(
-                    "the snippets run in {} ({}, Python {})",
+                    "the snippets run in {} ({}, Python {version})",
                     env.root.display(),
                     active.why,
-                    env.version()?
                 ));
                 return Ok(env);
             }

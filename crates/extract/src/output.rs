@@ -104,21 +104,21 @@ mod tests {
         assert_eq!(from_comments("print(1)  # > no\n", |_| 1), None);
     }
 
+    /// The expected output of the first snippet of a document `text` in `format`.
+    fn first_output(text: &str, format: Format) -> Option<ExpectedOutput> {
+        let doc = crate::Document {
+            path: "d".into(),
+            text: text.into(),
+            format,
+        };
+        crate::extract(&doc).snippets[0].expected_output.clone()
+    }
+
     /// A `#>` comment's line is the line it is written on, also where code lines are not
     /// document lines one for one: it once landed past the end of the document.
     #[test]
     fn comments_are_placed_where_they_are_written() {
-        let output = |text: &str, format| {
-            let doc = crate::Document {
-                path: "d".into(),
-                text: text.into(),
-                format,
-            };
-            crate::extract(&doc).snippets[0]
-                .expected_output
-                .clone()
-                .map(|o| (o.text, o.line))
-        };
+        let output = |text: &str, format| first_output(text, format).map(|o| (o.text, o.line));
         let html = "<p>x</p>\n<pre class=\"language-python\">print(1)&#10;#> 1</pre>";
         assert_eq!(output(html, Format::Html), Some(("1\n".into(), 2)));
         let notebook = "{\"cells\": [\n{\"cell_type\": \"code\", \"metadata\": {},\n\
@@ -131,17 +131,8 @@ mod tests {
     /// Where an expected output ends, which `fix --update-output` rewrites up to.
     #[test]
     fn output_blocks_know_their_last_line() {
-        let span = |text: &str, format| {
-            let doc = crate::Document {
-                path: "d".into(),
-                text: text.into(),
-                format,
-            };
-            crate::extract(&doc).snippets[0]
-                .expected_output
-                .clone()
-                .map(|o| (o.line, o.end_line, o.form))
-        };
+        let span =
+            |text: &str, format| first_output(text, format).map(|o| (o.line, o.end_line, o.form));
         let md = "```python\nprint(1)\n```\n\n  ```output\n  1\n\n  2\n  ```\n";
         assert_eq!(span(md, Format::Markdown), Some((6, 8, OutputForm::Block)));
         let html =
