@@ -69,8 +69,12 @@ pub struct Interpreter {
 /// newest version found).
 /// A version that is not here is an error listing the versions that are.
 pub fn find(version: Option<Version>) -> Result<Interpreter> {
-    if let Some(version) = version {
-        version.check_supported(&format_args!("the configuration"))?;
+    if let Some(version) = version.filter(|v| !v.is_supported()) {
+        bail!(
+            "Python {version} was asked for, but snipcheck runs snippets under CPython 3.{}-3.{} only",
+            SUPPORTED.start(),
+            SUPPORTED.end()
+        );
     }
     let found = available();
     match version {
