@@ -54,12 +54,12 @@ pub struct PoolResult {
 /// Runs every job; `on_progress` sees each verdict the moment it arrives.
 pub fn run(
     options: &PoolOptions,
-    jobs: Vec<DocumentJob>,
+    jobs: &[DocumentJob],
     mut on_progress: impl FnMut(Progress<'_>),
 ) -> Result<PoolResult> {
     let mut outcomes: Vec<Vec<Option<Verdict>>> =
         jobs.iter().map(|j| vec![None; j.snippets.len()]).collect();
-    let parts = split_into_parts(&jobs, options.isolate);
+    let parts = split_into_parts(jobs, options.isolate);
     // One working folder per part, kept until the run ends: a part resumed in a new worker
     // still finds the files its first snippets wrote.
     let folders = parts
@@ -69,30 +69,16 @@ pub fn run(
                 .context("cannot create a working folder for the snippets")
         })
         .collect::<Result<Vec<_>>>()?;
-    let queue: Mutex<VecDeque<Queued>> = Mutex::new(
-        parts
-            .iter()
-            .zip(&folders)
-            .enumerate()
-            .map(|(i, (part, (_, folders)))| {
-                let document = &jobs[part.document];
-                Queued::new(Job {
-                    job: i,
-                    snippets: part
-                        .indices
-                        .iter()
-                        .map(|&s| document.snippets[s].clone())
-                        .collect(),
-                    start: 0,
-                    timeout_s: document.timeout_s,
-                    isolate: options.isolate,
-                    fixtures: document.fixtures.clone(),
-                    confirmed: false,
-                    folders: Some(folders.clone()),
-                })
-            })
-            .collect(),
-    );
+    let plan = Plan {
+        jobs,
+        parts: &parts,
+        folders: folders.iter().map(|(_, folders)| folders).collect(),
+        isolate: options.isolate,
+    };
+    // The queue holds where each part stands, not its snippets: a job's copy of them is
+    // made when a worker takes it, so a large run holds its snippets once.
+    let queue: Mutex<VecDeque<Queued>> =
+        Mutex::new((0..parts.len()).map(|part| plan.queued(part)).collect());
     let pending = queue.lock().map(|q| q.len()).unwrap_or(0);
     let workers = options.workers.clamp(1, pending.max(1));
     let (sender, receiver) = mpsc::channel::<Event>();
@@ -103,9 +89,9 @@ pub fn run(
     std::thread::scope(|scope| {
         for _ in 0..workers.min(pending) {
             let sender = sender.clone();
-            let queue = &queue;
+            let (queue, plan) = (&queue, &plan);
             scope.spawn(move || {
-                if let Err(err) = feed_worker(options, queue, &sender) {
+                if let Err(err) = feed_worker(options, plan, queue, &sender) {
                     let _ = sender.send(Event::Failed(err));
                 }
             });
@@ -310,6 +296,7 @@ const WORKERS_PER_THREAD: usize = 3;
 /// warmed with exactly its imports, started when the thread has none.
 fn feed_worker(
     options: &PoolOptions,
+    plan: &Plan<'_>,
     queue: &Mutex<VecDeque<Queued>>,
     events: &mpsc::Sender<Event>,
 ) -> Result<()> {
@@ -320,10 +307,14 @@ fn feed_worker(
             return Ok(());
         }
         let warm: Vec<&Vec<String>> = workers.iter().map(|w| &w.warm).collect();
-        let Some(Queued { mut job, imports }) = take_job(queue, &warm, options.isolate)? else {
+        let Some(mut queued) = take_job(queue, &warm, options.isolate)? else {
             return Ok(());
         };
-        let wanted = options.warmup.clone().unwrap_or_else(|| imports.clone());
+        let job = plan.job(&queued);
+        let wanted = options
+            .warmup
+            .clone()
+            .unwrap_or_else(|| queued.imports.clone());
         let found = match options.isolate {
             Isolation::Document => (!workers.is_empty()).then_some(0),
             Isolation::Snippet => workers.iter().position(|w| w.warm == wanted),
@@ -346,7 +337,7 @@ fn feed_worker(
                 if interrupted() {
                     return Ok(());
                 }
-                if job.confirmed {
+                if queued.confirmed {
                     // Every verdict before `running` arrived before it started: it is the
                     // one that took the worker down. Charge it, resume after it.
                     let _ = events.send(Event::Worker(Box::new(WorkerMessage::Finished {
@@ -357,19 +348,19 @@ fn feed_worker(
                         ))
                         .into(),
                     })));
-                    job.start = running + 1;
+                    queued.start = running + 1;
                 } else {
                     // The child runs ahead of the worker's forwarding, so snippets after the
                     // last verdict received may have run, their verdicts lost with the
                     // worker: run them again, confirming each verdict before the next.
-                    job.start = running;
-                    job.confirmed = true;
+                    queued.start = running;
+                    queued.confirmed = true;
                 }
-                if job.start < job.snippets.len() {
+                if queued.start < job.snippets.len() {
                     queue
                         .lock()
                         .map_err(|_| anyhow!("queue poisoned"))?
-                        .push_front(Queued { job, imports });
+                        .push_front(queued);
                 }
             }
         }
@@ -408,22 +399,61 @@ fn take_job(
     Ok(queue.remove(position.unwrap_or(0)))
 }
 
-/// A job waiting in the queue, with the modules its snippets import (read once).
+/// A part waiting in the queue: where it resumes, and the modules its snippets import
+/// (read once).
 struct Queued {
-    job: Job,
+    part: usize,
+    /// The first snippet to run, and whether each verdict is confirmed before the next
+    /// (see [`Job::confirmed`]): both change when a worker dies.
+    start: usize,
+    confirmed: bool,
     imports: Vec<String>,
 }
 
-impl Queued {
-    fn new(job: Job) -> Queued {
-        let imports: std::collections::BTreeSet<String> = job
-            .snippets
+/// The parts of the run and what a worker needs to run one.
+struct Plan<'a> {
+    jobs: &'a [DocumentJob],
+    parts: &'a [Part],
+    /// Each part's working folders.
+    folders: Vec<&'a crate::sandbox::Folders>,
+    isolate: Isolation,
+}
+
+impl Plan<'_> {
+    fn queued(&self, part: usize) -> Queued {
+        let document = &self.jobs[self.parts[part].document];
+        let snippets = self.parts[part]
+            .indices
             .iter()
+            .map(|&i| &document.snippets[i]);
+        let imports: std::collections::BTreeSet<String> = snippets
             .flat_map(|s| crate::imports::imported_modules(&s.code))
             .collect();
         Queued {
-            job,
+            part,
+            start: 0,
+            confirmed: false,
             imports: imports.into_iter().collect(),
+        }
+    }
+
+    /// The job a worker runs for `queued`, with its own copy of the part's snippets.
+    fn job(&self, queued: &Queued) -> Job {
+        let part = &self.parts[queued.part];
+        let document = &self.jobs[part.document];
+        Job {
+            job: queued.part,
+            snippets: part
+                .indices
+                .iter()
+                .map(|&s| document.snippets[s].clone())
+                .collect(),
+            start: queued.start,
+            timeout_s: document.timeout_s,
+            isolate: self.isolate,
+            fixtures: document.fixtures.clone(),
+            confirmed: queued.confirmed,
+            folders: Some(self.folders[queued.part].clone()),
         }
     }
 }
@@ -511,19 +541,6 @@ mod tests {
         }
     }
 
-    fn job(id: usize, code: &str) -> Job {
-        Job {
-            job: id,
-            snippets: vec![snippet(code, None)],
-            start: 0,
-            timeout_s: 1.0,
-            isolate: Isolation::Snippet,
-            fixtures: vec![],
-            confirmed: false,
-            folders: None,
-        }
-    }
-
     #[test]
     fn a_document_is_one_part_when_documents_are_isolated() {
         let jobs = vec![
@@ -573,18 +590,18 @@ mod tests {
     #[test]
     fn isolated_snippets_go_to_the_worker_with_exactly_their_imports() {
         let queue = |codes: &[&str]| {
-            Mutex::new(
-                codes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| Queued::new(job(i, c)))
-                    .collect::<VecDeque<_>>(),
-            )
+            let queued = codes.iter().enumerate().map(|(part, code)| Queued {
+                part,
+                start: 0,
+                confirmed: false,
+                imports: crate::imports::imported_modules(code).into_iter().collect(),
+            });
+            Mutex::new(queued.collect::<VecDeque<_>>())
         };
         let taken = |queue: &Mutex<VecDeque<Queued>>, warm: &[&Vec<String>]| {
             take_job(queue, warm, Isolation::Snippet)
                 .unwrap()
-                .map(|queued| queued.job.job)
+                .map(|queued| queued.part)
         };
         let numpy = vec!["numpy".to_string()];
         let sklearn = vec!["sklearn".to_string()];
