@@ -24,6 +24,7 @@ mod process;
 pub mod protocol;
 pub mod resolve;
 pub mod sandbox;
+mod shared_state;
 pub mod skips;
 mod supervise;
 pub mod venv;

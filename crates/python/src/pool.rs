@@ -80,7 +80,13 @@ pub fn run(
     let queue: Mutex<VecDeque<Queued>> =
         Mutex::new((0..parts.len()).map(|part| plan.queued(part)).collect());
     let pending = queue.lock().map(|q| q.len()).unwrap_or(0);
-    let workers = options.workers.clamp(1, pending.max(1));
+    let workers = if options.isolate == Isolation::Library {
+        // Documents are cut so that their libraries import at once: a worker per part
+        // (within reason), or the slowest import could start last.
+        parts.len().clamp(1, 2 * options.workers.max(1))
+    } else {
+        options.workers.clamp(1, pending.max(1))
+    };
     let (sender, receiver) = mpsc::channel::<Event>();
     let mut python = None;
     let mut sandbox = None;
@@ -199,9 +205,10 @@ pub fn run(
     })
 }
 
-/// A piece of one document that runs as one job: the whole document under
-/// `--isolate document`; under `--isolate snippet`, the snippets that import the same
-/// modules (a session's snippets stay together: they share one namespace, so one child).
+/// A piece of one document that runs as one job: under `--isolate document`, the whole
+/// document; under `--isolate library`, the snippets that use the same libraries (see
+/// [`split_into_parts`]); under `--isolate snippet`, the snippets that import the same modules (a
+/// session's snippets stay together: they share one namespace, so one child).
 #[derive(Debug, PartialEq)]
 struct Part {
     document: usize,
@@ -221,6 +228,12 @@ impl Part {
 /// scikit-learn costs several times that of a bare one (the page tables of ~1000 mappings
 /// are copied and torn down each time). Parts that import something come first, so the
 /// slow imports start while the light parts fill the other cores.
+///
+/// Under `--isolate library`, a document is cut by library (see [`by_library`]) unless a
+/// snippet may pass something to a later one outside its namespace (`shared_state`): so a
+/// document importing TensorFlow in one example and PyTorch in another need not import
+/// them one after the other. The parts run at once, and their verdicts go back to their
+/// places in the document. Otherwise it runs whole, as under `--isolate document`.
 fn split_into_parts(jobs: &[DocumentJob], isolate: Isolation) -> Vec<Part> {
     // (part, whether it imports anything), so the imports are read once per snippet.
     let mut parts: Vec<(Part, bool)> = Vec::new();
@@ -233,12 +246,20 @@ fn split_into_parts(jobs: &[DocumentJob], isolate: Isolation) -> Vec<Part> {
             .iter()
             .map(|s| crate::imports::imported_modules(&s.code))
             .collect();
-        if isolate == Isolation::Document {
-            let part = Part {
-                document,
-                indices: (0..job.snippets.len()).collect(),
-            };
-            parts.push((part, imports.iter().any(|m| !m.is_empty())));
+        if isolate != Isolation::Snippet {
+            let independent = !job
+                .snippets
+                .iter()
+                .any(|s| crate::shared_state::may_share_state(&s.code));
+            if isolate == Isolation::Library && independent {
+                parts.extend(by_library(document, job, &imports));
+            } else {
+                let part = Part {
+                    document,
+                    indices: (0..job.snippets.len()).collect(),
+                };
+                parts.push((part, imports.iter().any(|m| !m.is_empty())));
+            }
             continue;
         }
         // Key: the session, else the imports; parts in order of first appearance.
@@ -269,6 +290,55 @@ fn split_into_parts(jobs: &[DocumentJob], isolate: Isolation) -> Vec<Part> {
     // Stable: document order within each group.
     parts.sort_by_key(|(_, imports_some)| !imports_some);
     parts.into_iter().map(|(part, _)| part).collect()
+}
+
+/// A document's snippets grouped so that no library is used in two groups: snippets that
+/// import a common top-level package (or share a session) are in one part, in document
+/// order, so whatever a snippet leaves in a library's modules (a cache, a registry) is
+/// there for the later snippets using that library, as in the uncut document. Snippets
+/// importing nothing form one part. Returned with whether each part imports anything.
+fn by_library(
+    document: usize,
+    job: &DocumentJob,
+    imports: &[std::collections::BTreeSet<String>],
+) -> Vec<(Part, bool)> {
+    // Each snippet's group, merged whenever a snippet names a key of two groups.
+    let mut group: Vec<usize> = (0..job.snippets.len()).collect();
+    let mut owner: std::collections::HashMap<String, usize> = Default::default();
+    for (index, (snippet, modules)) in job.snippets.iter().zip(imports).enumerate() {
+        let libraries = modules.iter().map(|m| m.split('.').next().unwrap_or(m));
+        let mut keys: Vec<String> = libraries.map(|l| format!("library {l}")).collect();
+        keys.extend(snippet.session.iter().map(|s| format!("session {s}")));
+        if keys.is_empty() {
+            keys.push("nothing".into());
+        }
+        for key in keys {
+            let other = *owner.entry(key).or_insert(index);
+            let (from, to) = (group[other], group[index]);
+            if from != to {
+                group
+                    .iter_mut()
+                    .filter(|g| **g == from)
+                    .for_each(|g| *g = to);
+            }
+        }
+    }
+    let mut parts: Vec<(Part, bool)> = Vec::new();
+    let mut seen: Vec<usize> = Vec::new();
+    for index in 0..job.snippets.len() {
+        let p = match seen.iter().position(|&g| g == group[index]) {
+            Some(p) => p,
+            None => {
+                seen.push(group[index]);
+                let indices = Vec::new();
+                parts.push((Part { document, indices }, false));
+                parts.len() - 1
+            }
+        };
+        parts[p].0.indices.push(index);
+        parts[p].1 |= !imports[index].is_empty();
+    }
+    parts
 }
 
 #[derive(Debug, PartialEq)]
@@ -316,7 +386,7 @@ fn feed_worker(
             .clone()
             .unwrap_or_else(|| queued.imports.clone());
         let found = match options.isolate {
-            Isolation::Document => (!workers.is_empty()).then_some(0),
+            Isolation::Document | Isolation::Library => (!workers.is_empty()).then_some(0),
             Isolation::Snippet => workers.iter().position(|w| w.warm == wanted),
         };
         let index = match found {
@@ -381,7 +451,7 @@ fn take_job(
 ) -> Result<Option<Queued>> {
     let mut queue = queue.lock().map_err(|_| anyhow!("queue poisoned"))?;
     let position = match isolate {
-        Isolation::Document => queue.iter().position(|queued| {
+        Isolation::Document | Isolation::Library => queue.iter().position(|queued| {
             warm.iter()
                 .any(|w| queued.imports.iter().all(|m| w.contains(m)))
         }),
@@ -399,8 +469,8 @@ fn take_job(
     Ok(queue.remove(position.unwrap_or(0)))
 }
 
-/// A part waiting in the queue: where it resumes, and the modules its snippets import
-/// (read once).
+/// A part waiting in the queue: where it resumes, and the modules its snippets and their
+/// fixtures import (read once).
 struct Queued {
     part: usize,
     /// The first snippet to run, and whether each verdict is confirmed before the next
@@ -426,8 +496,11 @@ impl Plan<'_> {
             .indices
             .iter()
             .map(|&i| &document.snippets[i]);
+        let fixtures = document.fixtures.iter().map(|f| f.code.as_str());
         let imports: std::collections::BTreeSet<String> = snippets
-            .flat_map(|s| crate::imports::imported_modules(&s.code))
+            .map(|s| s.code.as_str())
+            .chain(fixtures)
+            .flat_map(crate::imports::imported_modules)
             .collect();
         Queued {
             part,
@@ -554,6 +627,48 @@ mod tests {
                 indices: vec![0, 1]
             }]
         );
+    }
+
+    #[test]
+    fn documents_are_cut_by_library_when_libraries_are_isolated() {
+        let jobs = vec![document(vec![
+            snippet("import tensorflow as tf", None),
+            snippet(
+                "from sklearn.svm import SVC\nsvm = SVC(kernel='linear')",
+                None,
+            ),
+            snippet("x = 1", None),
+            snippet("import numpy as np", None),
+            snippet("import numpy\nfrom sklearn import metrics", None),
+            snippet("import torch", Some("s")),
+            snippet("y = 2", Some("s")),
+            snippet("import tensorflow.keras", None),
+        ])];
+        let part = |indices: &[usize]| Part {
+            document: 0,
+            indices: indices.to_vec(),
+        };
+        // numpy and sklearn meet in snippet 4: one part; the session keeps its snippets.
+        assert_eq!(
+            split_into_parts(&jobs, Isolation::Library),
+            vec![part(&[0, 7]), part(&[1, 3, 4]), part(&[5, 6]), part(&[2])]
+        );
+        assert_eq!(split_into_parts(&jobs, Isolation::Document).len(), 1);
+    }
+
+    #[test]
+    fn a_document_whose_snippets_may_share_files_or_state_is_not_cut() {
+        for shared in [
+            "df.to_csv('out.csv')",
+            "import numpy as np\nnp.random.seed(0)",
+        ] {
+            let jobs = vec![document(vec![
+                snippet("import torch", None),
+                snippet(shared, None),
+                snippet("import pandas as pd\ndf = pd.read_csv('out.csv')", None),
+            ])];
+            assert_eq!(split_into_parts(&jobs, Isolation::Library).len(), 1);
+        }
     }
 
     #[test]
