@@ -108,6 +108,47 @@ fn the_record_says_which_protections_were_active() {
     assert!(!sandbox["processes"].as_str().unwrap().is_empty());
 }
 
+/// `--isolate library` runs the json snippets and the csv one in children of their own:
+/// the same verdicts, the json snippets still in order in one child (the third sees what the
+/// first left in the module), and the csv one no longer sees it.
+#[test]
+fn isolate_library_cuts_a_document_by_library_with_the_same_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("libraries.md");
+    std::fs::write(
+        &doc,
+        "# Set\n\n```python\nimport json\njson.marker = 1\n```\n\n\
+         # Other library\n\n```python\nimport csv\nprint(hasattr(__import__('json'), 'marker'))\n```\n\n\
+         # Read\n\n```python\nimport json\nassert json.marker == 1\n```\n\n\
+         # Missing\n\n```python\nimport no_such_module_here\n```\n",
+    )
+    .unwrap();
+    let run = |isolate: &str| {
+        let mut command = command_in(
+            &root(),
+            &[
+                "check",
+                doc.to_str().unwrap(),
+                "--config",
+                "fixtures/check/snipcheck.yaml",
+                "--isolate",
+                isolate,
+            ],
+        );
+        command.args(["--jobs", "2"]);
+        json_record(command, 1)
+    };
+    let (whole, cut) = (run("document"), run("library"));
+    assert_eq!(verdict_table(&cut), verdict_table(&whole));
+    assert_eq!(
+        categories(&cut),
+        ["passed", "passed", "passed", "missing-module"]
+    );
+    let printed = |record: &serde_json::Value| record["snippets"][1]["stdout"]["text"].clone();
+    assert_eq!(printed(&whole), "True\n");
+    assert_eq!(printed(&cut), "False\n");
+}
+
 #[test]
 fn isolate_snippet_gives_the_same_verdicts() {
     let check = ["check", "--config", "fixtures/check/snipcheck.yaml"];

@@ -148,7 +148,8 @@ pub struct CheckArgs {
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
 
-    /// A fresh process per document (snippets still get fresh namespaces) or per snippet.
+    /// A fresh process per document (snippets still get fresh namespaces), per snippet, or
+    /// per library a document's independent snippets use (they then run in parallel).
     #[arg(long, value_name = "LEVEL", value_enum)]
     pub isolate: Option<IsolateArg>,
 
@@ -281,6 +282,7 @@ pub struct ConfigArgs {
 pub enum IsolateArg {
     Document,
     Snippet,
+    Library,
 }
 
 impl CheckArgs {
@@ -296,6 +298,7 @@ impl CheckArgs {
             isolate: self.isolate.map(|isolate| match isolate {
                 IsolateArg::Document => Isolate::Document,
                 IsolateArg::Snippet => Isolate::Snippet,
+                IsolateArg::Library => Isolate::Library,
             }),
             cache_dir: self.cache_dir.clone(),
             no_fixtures: self.no_fixtures,

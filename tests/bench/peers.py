@@ -101,26 +101,30 @@ def snippet_code(kind: str, rng: random.Random) -> str:
     )
 
 
-def generate_corpus(folder: Path, snippets: int, seed: int) -> dict:
-    """Writes `snippets` examples into files of 50, deterministic for a seed; all pass."""
-    if snippets % SNIPPETS_PER_FILE:
-        raise SystemExit(f"corpus size {snippets} is not a multiple of {SNIPPETS_PER_FILE}")
+def generate_corpus(folder: Path, snippets: int, seed: int, per_file: int = SNIPPETS_PER_FILE,
+                    kinds: dict[str, int] | None = None) -> dict:
+    """Writes `snippets` examples into files of `per_file`, deterministic for a seed; all pass.
+    `kinds`: percent of each kind (default 15 numpy, 5 scikit-learn, the rest trivial)."""
+    if snippets % per_file:
+        raise SystemExit(f"corpus size {snippets} is not a multiple of {per_file}")
     rng = random.Random(f"{seed}-{snippets}")
-    numpy_n, sklearn_n = snippets * 15 // 100, snippets * 5 // 100
-    kinds = ["numpy"] * numpy_n + ["sklearn"] * sklearn_n
+    mix = kinds or {"numpy": 15, "sklearn": 5}
+    kinds = []
+    for kind in ("numpy", "sklearn"):
+        kinds += [kind] * (snippets * mix.get(kind, 0) // 100)
     kinds += ["trivial"] * (snippets - len(kinds))
     rng.shuffle(kinds)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    files = snippets // SNIPPETS_PER_FILE
+    files = snippets // per_file
     for f in range(files):
         lines = [f"# Guide page {f + 1}", "", "Examples that a reader can paste and run.", ""]
-        for i in range(SNIPPETS_PER_FILE):
-            k = f * SNIPPETS_PER_FILE + i
+        for i in range(per_file):
+            k = f * per_file + i
             lines += [f"## Example {i + 1}", "", f"Example {k + 1} shows one small thing.", ""]
             lines += ["```python", snippet_code(kinds[k], rng), "```", ""]
-        (folder / f"page-{f + 1:03}.md").write_text("\n".join(lines))
+        (folder / f"page-{f + 1:04}.md").write_text("\n".join(lines))
     return {
         "snippets": snippets,
         "files": files,
@@ -310,14 +314,15 @@ class Run:
     stderr: str
 
 
-def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> Run:
-    """Wall time around the whole subprocess, and the peak memory of its process tree."""
+def timed(argv: list[str], cwd: Path, env: dict[str, str] | None, sampler_class):
+    """Wall time around the whole subprocess while a `sampler_class(pid)` thread watches
+    it: (wall, the sampler, exit code, stdout, stderr)."""
     out_path, err_path = cwd / ".bench-stdout", cwd / ".bench-stderr"
     with open(out_path, "w") as out, open(err_path, "w") as err:
         start = time.perf_counter()
         process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err,
                                    stdin=subprocess.DEVNULL)
-        sampler = TreeSampler(process.pid)
+        sampler = sampler_class(process.pid)
         sampler.start()
         returncode = process.wait()
         wall = time.perf_counter() - start
@@ -325,6 +330,12 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> Run:
     stdout, stderr = out_path.read_text(errors="replace"), err_path.read_text(errors="replace")
     out_path.unlink()
     err_path.unlink()
+    return wall, sampler, returncode, stdout, stderr
+
+
+def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> Run:
+    """Wall time around the whole subprocess, and the peak memory of its process tree."""
+    wall, sampler, returncode, stdout, stderr = timed(argv, cwd, env, TreeSampler)
     return Run(wall, sampler.peak_rss, sampler.peak_pss, sampler.max_processes, returncode,
                stdout, stderr)
 
@@ -512,8 +523,10 @@ def analyse(results: dict, sizes: list[int], floor: float) -> dict:
 
     r = analysis["ratios"]
     doc, snip = r.get("snipcheck-document", {}), r.get("snipcheck-snippet", {})
-    target(f"--isolate document wall time on {small} snippets <= 0.5 x fastest peer",
-           doc.get("time_vs_fastest_peer"), 0.5, "x")
+    # The old 0.5 x-of-the-fastest-peer target sat below the import floor and is retired:
+    # the document mode is judged against the floor itself (tests/bench/scale.py too).
+    target(f"--isolate document wall time on {small} snippets <= 1.05 x import floor",
+           ratio(best.get("snipcheck-document"), floor), 1.05, "x")
     target("--isolate document per-snippet cost < 0.05 ms",
            ran["snipcheck-document"]["per_snippet_ms"] if "snipcheck-document" in ran else None,
            0.05, "ms", strict=True)

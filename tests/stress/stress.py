@@ -38,7 +38,7 @@ FIXTURES = [
     ("hostile", "fixtures/hostile/snipcheck.yaml"),
 ]
 JOBS = [1, 2, 4]
-ISOLATION = ["document", "snippet"]
+ISOLATION = ["document", "snippet", "library"]
 LOADS = ["idle", "loaded"]
 
 

@@ -58,13 +58,14 @@ pub struct Config {
 }
 
 /// How much a process is shared: a fresh one per document (snippets still get fresh
-/// namespaces) or per snippet.
+/// namespaces), per group of a document's snippets using the same libraries, or per snippet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Isolate {
     #[default]
     Document,
     Snippet,
+    Library,
 }
 
 impl From<Isolate> for snipcheck_python::Isolation {
@@ -72,6 +73,7 @@ impl From<Isolate> for snipcheck_python::Isolation {
         match value {
             Isolate::Document => snipcheck_python::Isolation::Document,
             Isolate::Snippet => snipcheck_python::Isolation::Snippet,
+            Isolate::Library => snipcheck_python::Isolation::Library,
         }
     }
 }

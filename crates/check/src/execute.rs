@@ -41,7 +41,7 @@ pub fn execute(
     (session, cancel): (&Session, &Cancel),
     options: &CheckOptions,
     loaded: &LoadedConfig,
-    snippets: Vec<Vec<Snippet>>,
+    mut snippets: Vec<Vec<Snippet>>,
     fixtures: &Fixtures,
     queries: &[Query],
     observer: &mut dyn Observer,
@@ -63,10 +63,16 @@ pub fn execute(
         observer.warning(warning);
     }
 
-    // What the cache knows needs no interpreter.
-    let mut verdicts: Vec<Vec<Option<Verdict>>> = snippets
+    // What the cache knows needs no interpreter. Boxed: a large run with few remembered
+    // verdicts holds a pointer per snippet here, not a verdict's worth of room.
+    let verdicts: Vec<Vec<Option<Box<Verdict>>>> = snippets
         .iter()
-        .map(|document| document.iter().map(|s| cache.verdict(s)).collect())
+        .map(|document| {
+            document
+                .iter()
+                .map(|s| cache.verdict(s).map(Box::new))
+                .collect()
+        })
         .collect();
     let mut answers: Vec<Option<Answer>> = queries.iter().map(|q| cache.answer(q)).collect();
     let mut execution = Execution {
@@ -86,13 +92,19 @@ pub fn execute(
         .map(|(q, _)| q.clone())
         .collect();
     execution.ran = pending.iter().map(Vec::len).sum();
+    // The snippets that ran with their verdicts, in document order.
+    let mut results: Vec<Checked> = Vec::new();
     if execution.ran > 0 || !to_resolve.is_empty() {
+        // The snippets to run move into the jobs, then into the results: a large run holds
+        // each snippet once.
         let jobs: Vec<DocumentJob> = pending
             .iter()
-            .zip(&snippets)
+            .zip(&mut snippets)
             .map(|(positions, document)| {
-                let snippets: Vec<Snippet> =
-                    positions.iter().map(|&i| document[i].clone()).collect();
+                let snippets: Vec<Snippet> = positions
+                    .iter()
+                    .map(|&i| std::mem::take(&mut document[i]))
+                    .collect();
                 DocumentJob {
                     fixtures: fixtures.for_document(&snippets),
                     snippets,
@@ -100,12 +112,16 @@ pub fn execute(
                 }
             })
             .collect();
+        if execution.cached == 0 {
+            // Every snippet moved into the jobs: what is left is room for none.
+            snippets = Vec::new();
+        }
         let resolving = resolve_options(loaded, &cache_dir, &pool, timeout_s);
         let (ran, fresh_answers) = run_pool(
             (session, cancel),
             &pool,
             &resolving,
-            jobs,
+            &jobs,
             &to_resolve,
             observer,
         )?;
@@ -116,18 +132,12 @@ pub fn execute(
         execution.python = ran.python;
         execution.sandbox = ran.sandbox;
         execution.interrupted = ran.interrupted;
-
-        let mut places = Vec::new();
-        let mut results = Vec::new();
-        for (document, (positions, ran)) in pending.iter().zip(ran.outcomes).enumerate() {
-            for (&position, verdict) in positions.iter().zip(ran) {
-                places.push((document, position));
-                results.push(Checked {
-                    snippet: snippets[document][position].clone(),
-                    verdict,
-                });
-            }
+        results.reserve_exact(execution.ran);
+        for (job, outcomes) in jobs.into_iter().zip(ran.outcomes) {
+            let checked = job.snippets.into_iter().zip(outcomes);
+            results.extend(checked.map(|(snippet, verdict)| Checked { snippet, verdict }));
         }
+
         // Suggestions for `missing-name` failures come from the same symbol index.
         let asked = suggest::index_queries(&results);
         let mut suggested = Vec::new();
@@ -136,9 +146,8 @@ pub fn execute(
             suggested = references::resolve(&resolving, &queries);
         }
         suggest::close_names(&mut results, &asked, &suggested);
-        for ((document, position), result) in places.into_iter().zip(results) {
+        for result in &results {
             cache.remember(&result.snippet, &result.verdict);
-            verdicts[document][position] = Some(result.verdict);
         }
         let mut fresh_answers = fresh_answers.into_iter();
         for (query, slot) in queries.iter().zip(answers.iter_mut()) {
@@ -164,18 +173,40 @@ pub fn execute(
     if let Err(err) = cache.save() {
         observer.warning(&format!("cannot save the result cache: {err}"));
     }
-    execution.results = snippets
-        .into_iter()
-        .zip(verdicts)
-        .flat_map(|(document, known)| document.into_iter().zip(known))
-        .map(|(snippet, verdict)| Checked {
-            snippet,
-            // Every gap was filled by the pool, which reports one verdict per snippet.
-            verdict: verdict.unwrap_or_else(|| Outcome::clean(Category::Skipped, 0.0).into()),
-        })
-        .collect();
+    execution.results = in_document_order(snippets, verdicts, results);
     execution.answers = answers.into_iter().flatten().collect();
     Ok(execution)
+}
+
+/// Every snippet with its verdict, in document order: the remembered ones (`known`, in
+/// place in `snippets`) and, in the gaps, those that ran (`ran`, in document order). A run
+/// that remembered nothing is `ran` itself, with no second copy of it (and `snippets` may
+/// then be empty: every one of them ran).
+fn in_document_order(
+    snippets: Vec<Vec<Snippet>>,
+    known: Vec<Vec<Option<Box<Verdict>>>>,
+    ran: Vec<Checked>,
+) -> Vec<Checked> {
+    if known.iter().flatten().all(Option::is_none) {
+        return ran;
+    }
+    let mut ran = ran.into_iter();
+    snippets
+        .into_iter()
+        .zip(known)
+        .flat_map(|(document, known)| document.into_iter().zip(known))
+        .map(|(snippet, known)| match known {
+            Some(verdict) => Checked {
+                snippet,
+                verdict: *verdict,
+            },
+            // The pool reports one verdict per snippet, so every gap has its result.
+            None => ran.next().unwrap_or_else(|| Checked {
+                snippet,
+                verdict: Outcome::clean(Category::Skipped, 0.0).into(),
+            }),
+        })
+        .collect()
 }
 
 /// How the workers are started, and the per-snippet time limit: the options, else the
@@ -219,7 +250,7 @@ fn run_pool(
     (session, cancel): (&Session, &Cancel),
     options: &PoolOptions,
     resolving: &ResolveOptions,
-    jobs: Vec<DocumentJob>,
+    jobs: &[DocumentJob],
     queries: &[Query],
     observer: &mut dyn Observer,
 ) -> Result<(PoolResult, Vec<Answer>)> {
@@ -495,6 +526,37 @@ mod tests {
             path: format!("{name}.py"),
             code: code.into(),
         }
+    }
+
+    #[test]
+    fn remembered_and_fresh_verdicts_come_back_in_document_order() {
+        let verdict = |ms: f64| -> Verdict { Outcome::clean(Category::Passed, ms).into() };
+        let checked = |id: &str, ms: f64| Checked {
+            snippet: snippet(id, 1, "pass\n"),
+            verdict: verdict(ms),
+        };
+        // Document 0: a ran, b remembered; document 1: c remembered, d ran.
+        let snippets = vec![
+            vec![Snippet::default(), snippet("b", 1, "pass\n")],
+            vec![snippet("c", 1, "pass\n"), Snippet::default()],
+        ];
+        let known = vec![
+            vec![None, Some(Box::new(verdict(2.0)))],
+            vec![Some(Box::new(verdict(3.0))), None],
+        ];
+        let ran = vec![checked("a", 1.0), checked("d", 4.0)];
+        let order: Vec<(String, f64)> = in_document_order(snippets, known, ran.clone())
+            .into_iter()
+            .map(|c| (c.snippet.id, c.verdict.outcome.duration_ms))
+            .collect();
+        let expected = [("a", 1.0), ("b", 2.0), ("c", 3.0), ("d", 4.0)];
+        assert_eq!(order, expected.map(|(id, ms)| (id.to_string(), ms)));
+        // Nothing remembered: the fresh results as they are.
+        let hollow = vec![vec![Snippet::default(); 2]];
+        assert_eq!(
+            in_document_order(hollow, vec![vec![None, None]], ran.clone()),
+            ran
+        );
     }
 
     #[test]

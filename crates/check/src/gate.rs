@@ -9,7 +9,7 @@ use snipcheck_baseline::{Baseline, Scope};
 use snipcheck_record::Record;
 
 use crate::config::LoadedConfig;
-use crate::files::write_atomically;
+use crate::files::{file_already_holds, write_atomically, write_atomically_with};
 
 /// The record file of a config: `record:` in it, else `snipcheck.record.yaml` beside it.
 /// Without a config file there is no record.
@@ -130,18 +130,28 @@ pub fn remember_run(
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let run = LastRun {
-        record: record.clone(),
-        documents: documents.to_vec(),
+    // Written as a `LastRun`, from the caller's record: a large run's record is neither
+    // copied nor held as text.
+    #[derive(Serialize)]
+    struct Borrowed<'a> {
+        record: &'a Record,
+        documents: &'a [String],
+        selected: bool,
+    }
+    let run = Borrowed {
+        record,
+        documents,
         selected,
     };
-    let text = serde_json::to_string(&run)?;
+    let write = |out: &mut dyn std::io::Write| {
+        serde_json::to_writer(out, &run).map_err(std::io::Error::other)
+    };
     // A warm re-run of unchanged documents remembers what is there already: replacing a
     // file by a rename can wait for the disk, which costs more than the whole run.
-    if std::fs::read(&file).is_ok_and(|there| there == text.as_bytes()) {
+    if file_already_holds(&file, write) {
         return Ok(());
     }
-    write_atomically(&file, &text)
+    write_atomically_with(&file, write)
 }
 
 /// Rewrites the record file from the last run of this config; returns the file written.
@@ -295,6 +305,25 @@ mod tests {
         compare(&loaded, &mut same, &covered).unwrap();
         assert_eq!(outcome(&same), GateOutcome::Passed);
         assert!(std::fs::read_to_string(file).unwrap().contains("guide.md"));
+    }
+
+    #[test]
+    fn the_remembered_run_is_the_run_as_written_whole() {
+        let (dir, loaded, guide) = project();
+        let cache = dir.path().join("cache");
+        let documents = vec![guide.display().to_string()];
+        let run = record(vec![
+            snippet(&guide, "a", true),
+            snippet(&guide, "b", false),
+        ]);
+        remember_run(&cache, &loaded, &run, &documents, true).unwrap();
+        let whole = LastRun {
+            record: run,
+            documents,
+            selected: true,
+        };
+        let written = std::fs::read_to_string(last_run_file(&cache, &loaded)).unwrap();
+        assert_eq!(written, serde_json::to_string(&whole).unwrap());
     }
 
     #[test]

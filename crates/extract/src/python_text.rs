@@ -102,6 +102,71 @@ pub fn imported_modules(code: &str) -> std::collections::BTreeSet<String> {
     imports(code).into_iter().map(|i| i.module).collect()
 }
 
+/// A piece of code split into what it says in string literals and the names it uses
+/// outside them (comments dropped). Escapes are not decoded and f-strings are one literal:
+/// enough to tell whether code mentions a file name or calls a function by name.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Scanned {
+    pub strings: Vec<String>,
+    pub names: Vec<String>,
+}
+
+/// Scans `code` (see [`Scanned`]); an unterminated literal runs to the end.
+pub fn scan(code: &str) -> Scanned {
+    let mut scanned = Scanned::default();
+    let chars: Vec<char> = code.chars().collect();
+    let mut i = 0;
+    let mut name = String::new();
+    let flush = |name: &mut String, scanned: &mut Scanned| {
+        if !name.is_empty() {
+            scanned.names.push(std::mem::take(name));
+        }
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '#' {
+            flush(&mut name, &mut scanned);
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '\'' || c == '"' {
+            // A prefix (`f`, `rb`...) was read as a name: it is part of the literal.
+            if name.len() <= 2 && name.chars().all(|p| "rRbBuUfF".contains(p)) {
+                name.clear();
+            }
+            flush(&mut name, &mut scanned);
+            let triple = chars[i..].starts_with(&[c, c, c]);
+            let quote = if triple { 3 } else { 1 };
+            i += quote;
+            let mut text = String::new();
+            while i < chars.len() {
+                // A backslash keeps the next character, the quote too (raw strings alike).
+                if chars[i] == '\\' {
+                    text.extend(chars.get(i..i + 2).unwrap_or(&chars[i..]));
+                    i += 2;
+                    continue;
+                }
+                if chars[i..].starts_with(&vec![c; quote]) || (!triple && chars[i] == '\n') {
+                    i += if chars[i] == '\n' { 1 } else { quote };
+                    break;
+                }
+                text.push(chars[i]);
+                i += 1;
+            }
+            scanned.strings.push(text);
+            continue;
+        } else if c.is_alphanumeric() || c == '_' {
+            name.push(c);
+        } else {
+            flush(&mut name, &mut scanned);
+        }
+        i += 1;
+    }
+    flush(&mut name, &mut scanned);
+    scanned.names.retain(|n| is_identifier(n));
+    scanned
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +195,15 @@ mod tests {
         );
         assert_eq!(got[2].module, "sklearn.metrics");
         assert_eq!(got[2].library(), "sklearn");
+    }
+
+    #[test]
+    fn scans_literals_and_names_outside_them() {
+        let scanned = scan(
+            "x = f'a{b}.csv'  # open('no.txt')\ny = \"\"\"doc\nstring\"\"\" + rb\"\\\"q\"\nz.seed(1)\n",
+        );
+        assert_eq!(scanned.strings, ["a{b}.csv", "doc\nstring", "\\\"q"]);
+        assert_eq!(scanned.names, ["x", "y", "z", "seed"]);
     }
 
     #[test]

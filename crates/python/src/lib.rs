@@ -26,6 +26,7 @@ pub mod protocol;
 pub mod resolve;
 pub mod sandbox;
 pub mod session;
+mod shared_state;
 pub mod skips;
 mod supervise;
 pub mod venv;

@@ -65,7 +65,7 @@ pub struct PoolResult {
 /// verdict the moment it arrives.
 pub fn run(
     options: &PoolOptions,
-    jobs: Vec<DocumentJob>,
+    jobs: &[DocumentJob],
     on_progress: impl FnMut(Progress<'_>),
 ) -> Result<PoolResult> {
     run_in(
@@ -83,13 +83,13 @@ pub fn run_in(
     session: &Session,
     cancel: &Cancel,
     options: &PoolOptions,
-    jobs: Vec<DocumentJob>,
+    jobs: &[DocumentJob],
     mut on_progress: impl FnMut(Progress<'_>),
 ) -> Result<PoolResult> {
     session.begin(options)?;
     let mut outcomes: Vec<Vec<Option<Verdict>>> =
         jobs.iter().map(|j| vec![None; j.snippets.len()]).collect();
-    let parts = split_into_parts(&jobs, options.isolate);
+    let parts = split_into_parts(jobs, options.isolate);
     // One working folder per part, kept until the run ends: a part resumed in a new worker
     // still finds the files its first snippets wrote.
     let folders = parts
@@ -99,32 +99,24 @@ pub fn run_in(
                 .context("cannot create a working folder for the snippets")
         })
         .collect::<Result<Vec<_>>>()?;
-    let queue: Mutex<VecDeque<Queued>> = Mutex::new(
-        parts
-            .iter()
-            .zip(&folders)
-            .enumerate()
-            .map(|(i, (part, (_, folders)))| {
-                let document = &jobs[part.document];
-                Queued::new(Job {
-                    job: i,
-                    snippets: part
-                        .indices
-                        .iter()
-                        .map(|&s| document.snippets[s].clone())
-                        .collect(),
-                    start: 0,
-                    timeout_s: document.timeout_s,
-                    isolate: options.isolate,
-                    fixtures: document.fixtures.clone(),
-                    confirmed: false,
-                    folders: Some(folders.clone()),
-                })
-            })
-            .collect(),
-    );
+    let plan = Plan {
+        jobs,
+        parts: &parts,
+        folders: folders.iter().map(|(_, folders)| folders).collect(),
+        isolate: options.isolate,
+    };
+    // The queue holds where each part stands, not its snippets: a job's copy of them is
+    // made when a worker takes it, so a large run holds its snippets once.
+    let queue: Mutex<VecDeque<Queued>> =
+        Mutex::new((0..parts.len()).map(|part| plan.queued(part)).collect());
     let pending = queue.lock().map(|q| q.len()).unwrap_or(0);
-    let workers = options.workers.clamp(1, pending.max(1));
+    let workers = if options.isolate == Isolation::Library {
+        // Documents are cut so that their libraries import at once: a worker per part
+        // (within reason), or the slowest import could start last.
+        parts.len().clamp(1, 2 * options.workers.max(1))
+    } else {
+        options.workers.clamp(1, pending.max(1))
+    };
     let (sender, receiver) = mpsc::channel::<Event>();
     let mut python = None;
     let mut sandbox = None;
@@ -139,6 +131,7 @@ pub fn run_in(
             let sender = sender.clone();
             let feeder = Feeder {
                 options,
+                plan: &plan,
                 session,
                 cancel,
                 queue: &queue,
@@ -287,9 +280,10 @@ fn kill_running(running: &Mutex<Vec<(u32, Duration)>>, since_cancelled: Duration
     }
 }
 
-/// A piece of one document that runs as one job: the whole document under
-/// `--isolate document`; under `--isolate snippet`, the snippets that import the same
-/// modules (a session's snippets stay together: they share one namespace, so one child).
+/// A piece of one document that runs as one job: under `--isolate document`, the whole
+/// document; under `--isolate library`, the snippets that use the same libraries (see
+/// [`split_into_parts`]); under `--isolate snippet`, the snippets that import the same modules (a
+/// session's snippets stay together: they share one namespace, so one child).
 #[derive(Debug, PartialEq)]
 struct Part {
     document: usize,
@@ -309,6 +303,12 @@ impl Part {
 /// scikit-learn costs several times that of a bare one (the page tables of ~1000 mappings
 /// are copied and torn down each time). Parts that import something come first, so the
 /// slow imports start while the light parts fill the other cores.
+///
+/// Under `--isolate library`, a document is cut by library (see [`by_library`]) unless a
+/// snippet may pass something to a later one outside its namespace (`shared_state`): so a
+/// document importing TensorFlow in one example and PyTorch in another need not import
+/// them one after the other. The parts run at once, and their verdicts go back to their
+/// places in the document. Otherwise it runs whole, as under `--isolate document`.
 fn split_into_parts(jobs: &[DocumentJob], isolate: Isolation) -> Vec<Part> {
     // (part, whether it imports anything), so the imports are read once per snippet.
     let mut parts: Vec<(Part, bool)> = Vec::new();
@@ -321,12 +321,20 @@ fn split_into_parts(jobs: &[DocumentJob], isolate: Isolation) -> Vec<Part> {
             .iter()
             .map(|s| crate::imports::imported_modules(&s.code))
             .collect();
-        if isolate == Isolation::Document {
-            let part = Part {
-                document,
-                indices: (0..job.snippets.len()).collect(),
-            };
-            parts.push((part, imports.iter().any(|m| !m.is_empty())));
+        if isolate != Isolation::Snippet {
+            let independent = !job
+                .snippets
+                .iter()
+                .any(|s| crate::shared_state::may_share_state(&s.code));
+            if isolate == Isolation::Library && independent {
+                parts.extend(by_library(document, job, &imports));
+            } else {
+                let part = Part {
+                    document,
+                    indices: (0..job.snippets.len()).collect(),
+                };
+                parts.push((part, imports.iter().any(|m| !m.is_empty())));
+            }
             continue;
         }
         // Key: the session, else the imports; parts in order of first appearance.
@@ -359,6 +367,55 @@ fn split_into_parts(jobs: &[DocumentJob], isolate: Isolation) -> Vec<Part> {
     parts.into_iter().map(|(part, _)| part).collect()
 }
 
+/// A document's snippets grouped so that no library is used in two groups: snippets that
+/// import a common top-level package (or share a session) are in one part, in document
+/// order, so whatever a snippet leaves in a library's modules (a cache, a registry) is
+/// there for the later snippets using that library, as in the uncut document. Snippets
+/// importing nothing form one part. Returned with whether each part imports anything.
+fn by_library(
+    document: usize,
+    job: &DocumentJob,
+    imports: &[std::collections::BTreeSet<String>],
+) -> Vec<(Part, bool)> {
+    // Each snippet's group, merged whenever a snippet names a key of two groups.
+    let mut group: Vec<usize> = (0..job.snippets.len()).collect();
+    let mut owner: std::collections::HashMap<String, usize> = Default::default();
+    for (index, (snippet, modules)) in job.snippets.iter().zip(imports).enumerate() {
+        let libraries = modules.iter().map(|m| m.split('.').next().unwrap_or(m));
+        let mut keys: Vec<String> = libraries.map(|l| format!("library {l}")).collect();
+        keys.extend(snippet.session.iter().map(|s| format!("session {s}")));
+        if keys.is_empty() {
+            keys.push("nothing".into());
+        }
+        for key in keys {
+            let other = *owner.entry(key).or_insert(index);
+            let (from, to) = (group[other], group[index]);
+            if from != to {
+                group
+                    .iter_mut()
+                    .filter(|g| **g == from)
+                    .for_each(|g| *g = to);
+            }
+        }
+    }
+    let mut parts: Vec<(Part, bool)> = Vec::new();
+    let mut seen: Vec<usize> = Vec::new();
+    for index in 0..job.snippets.len() {
+        let p = match seen.iter().position(|&g| g == group[index]) {
+            Some(p) => p,
+            None => {
+                seen.push(group[index]);
+                let indices = Vec::new();
+                parts.push((Part { document, indices }, false));
+                parts.len() - 1
+            }
+        };
+        parts[p].0.indices.push(index);
+        parts[p].1 |= !imports[index].is_empty();
+    }
+    parts
+}
+
 #[derive(Debug, PartialEq)]
 enum PartKey {
     Session(String),
@@ -379,6 +436,7 @@ pub(crate) const WORKERS_PER_THREAD: usize = 3;
 /// What one feeding thread works with.
 struct Feeder<'a> {
     options: &'a PoolOptions,
+    plan: &'a Plan<'a>,
     session: &'a Session,
     cancel: &'a Cancel,
     queue: &'a Mutex<VecDeque<Queued>>,
@@ -415,13 +473,14 @@ impl<'a> Feeder<'a> {
             return Ok(Some(Fed::Stop));
         }
         let warm: Vec<&Vec<String>> = workers.iter().map(|w| &w.warm().worker.warm).collect();
-        let Some(Queued { mut job, imports }) = take_job(self.queue, &warm, options.isolate)?
-        else {
+        let Some(mut queued) = take_job(self.queue, &warm, options.isolate)? else {
             return Ok(None);
         };
+        let job = self.plan.job(&queued);
+        let imports = &queued.imports;
         let wanted = options.warmup.clone().unwrap_or_else(|| imports.clone());
         let found = match options.isolate {
-            Isolation::Document => (!workers.is_empty()).then_some(0),
+            Isolation::Document | Isolation::Library => (!workers.is_empty()).then_some(0),
             Isolation::Snippet => workers.iter().position(|w| w.warm().worker.warm == wanted),
         };
         let index = match found {
@@ -430,7 +489,7 @@ impl<'a> Feeder<'a> {
                 if workers.len() >= WORKERS_PER_THREAD {
                     workers.remove(0).keep();
                 }
-                let lease = self.session.lease(options, wanted, &imports)?;
+                let lease = self.session.lease(options, wanted, imports)?;
                 let ready = lease.warm();
                 let _ = self
                     .events
@@ -454,7 +513,7 @@ impl<'a> Feeder<'a> {
                 if interrupted() || self.cancel.is_cancelled() {
                     return Ok(Some(Fed::Stop));
                 }
-                if job.confirmed {
+                if queued.confirmed {
                     // Every verdict before `running` arrived before it started: it is the
                     // one that took the worker down. Charge it, resume after it.
                     let _ = self
@@ -467,19 +526,19 @@ impl<'a> Feeder<'a> {
                             ))
                             .into(),
                         })));
-                    job.start = running + 1;
+                    queued.start = running + 1;
                 } else {
                     // The child runs ahead of the worker's forwarding, so snippets after the
                     // last verdict received may have run, their verdicts lost with the
                     // worker: run them again, confirming each verdict before the next.
-                    job.start = running;
-                    job.confirmed = true;
+                    queued.start = running;
+                    queued.confirmed = true;
                 }
-                if job.start < job.snippets.len() {
+                if queued.start < job.snippets.len() {
                     self.queue
                         .lock()
                         .map_err(|_| anyhow!("queue poisoned"))?
-                        .push_front(Queued { job, imports });
+                        .push_front(queued);
                 }
             }
         }
@@ -517,7 +576,7 @@ fn take_job(
 ) -> Result<Option<Queued>> {
     let mut queue = queue.lock().map_err(|_| anyhow!("queue poisoned"))?;
     let position = match isolate {
-        Isolation::Document => queue.iter().position(|queued| {
+        Isolation::Document | Isolation::Library => queue.iter().position(|queued| {
             warm.iter()
                 .any(|w| queued.imports.iter().all(|m| w.contains(m)))
         }),
@@ -535,30 +594,71 @@ fn take_job(
     Ok(queue.remove(position.unwrap_or(0)))
 }
 
-/// A job waiting in the queue, with the modules its snippets import (read once).
+/// A part waiting in the queue: where it resumes, and the modules its snippets and the
+/// fixtures they name import (read once).
 struct Queued {
-    job: Job,
+    part: usize,
+    /// The first snippet to run, and whether each verdict is confirmed before the next
+    /// (see [`Job::confirmed`]): both change when a worker dies.
+    start: usize,
+    confirmed: bool,
     imports: Vec<String>,
 }
 
-impl Queued {
-    /// The imports are its snippets' and those of the fixtures they name, which run before
-    /// each of them in the same child.
-    fn new(job: Job) -> Queued {
-        let fixtures = job
+/// The parts of the run and what a worker needs to run one.
+struct Plan<'a> {
+    jobs: &'a [DocumentJob],
+    parts: &'a [Part],
+    /// Each part's working folders.
+    folders: Vec<&'a crate::sandbox::Folders>,
+    isolate: Isolation,
+}
+
+impl Plan<'_> {
+    /// The imports are the part's snippets' and those of the fixtures they name, which run
+    /// before each of them in the same child.
+    fn queued(&self, part: usize) -> Queued {
+        let document = &self.jobs[self.parts[part].document];
+        let snippets = || {
+            self.parts[part]
+                .indices
+                .iter()
+                .map(|&i| &document.snippets[i])
+        };
+        let fixtures = document
             .fixtures
             .iter()
-            .filter(|f| job.snippets.iter().any(|s| s.fixtures.contains(&f.name)));
-        let imports: std::collections::BTreeSet<String> = job
-            .snippets
-            .iter()
-            .map(|s| &s.code)
-            .chain(fixtures.map(|f| &f.code))
-            .flat_map(|code| crate::imports::imported_modules(code))
+            .filter(|f| snippets().any(|s| s.fixtures.contains(&f.name)));
+        let imports: std::collections::BTreeSet<String> = snippets()
+            .map(|s| s.code.as_str())
+            .chain(fixtures.map(|f| f.code.as_str()))
+            .flat_map(crate::imports::imported_modules)
             .collect();
         Queued {
-            job,
+            part,
+            start: 0,
+            confirmed: false,
             imports: imports.into_iter().collect(),
+        }
+    }
+
+    /// The job a worker runs for `queued`, with its own copy of the part's snippets.
+    fn job(&self, queued: &Queued) -> Job {
+        let part = &self.parts[queued.part];
+        let document = &self.jobs[part.document];
+        Job {
+            job: queued.part,
+            snippets: part
+                .indices
+                .iter()
+                .map(|&s| document.snippets[s].clone())
+                .collect(),
+            start: queued.start,
+            timeout_s: document.timeout_s,
+            isolate: self.isolate,
+            fixtures: document.fixtures.clone(),
+            confirmed: queued.confirmed,
+            folders: Some(self.folders[queued.part].clone()),
         }
     }
 }
@@ -632,19 +732,6 @@ mod tests {
         }
     }
 
-    fn job(id: usize, code: &str) -> Job {
-        Job {
-            job: id,
-            snippets: vec![snippet(code, None)],
-            start: 0,
-            timeout_s: 1.0,
-            isolate: Isolation::Snippet,
-            fixtures: vec![],
-            confirmed: false,
-            folders: None,
-        }
-    }
-
     #[test]
     fn a_job_imports_what_its_snippets_and_the_fixtures_they_name_import() {
         let fixture = |name: &str, code: &str| crate::protocol::Fixture {
@@ -654,13 +741,20 @@ mod tests {
         };
         let mut uses = snippet("import json", None);
         uses.fixtures = vec!["data".into()];
-        let mut queued = job(0, "");
-        queued.snippets = vec![uses];
-        queued.fixtures = vec![
+        let mut job = document(vec![uses]);
+        job.fixtures = vec![
             fixture("data", "import fractions\nx = 1"),
             fixture("unused", "import decimal"),
         ];
-        assert_eq!(Queued::new(queued).imports, ["fractions", "json"]);
+        let jobs = [job];
+        let parts = split_into_parts(&jobs, Isolation::Document);
+        let plan = Plan {
+            jobs: &jobs,
+            parts: &parts,
+            folders: vec![],
+            isolate: Isolation::Document,
+        };
+        assert_eq!(plan.queued(0).imports, ["fractions", "json"]);
     }
 
     #[test]
@@ -676,6 +770,48 @@ mod tests {
                 indices: vec![0, 1]
             }]
         );
+    }
+
+    #[test]
+    fn documents_are_cut_by_library_when_libraries_are_isolated() {
+        let jobs = vec![document(vec![
+            snippet("import tensorflow as tf", None),
+            snippet(
+                "from sklearn.svm import SVC\nsvm = SVC(kernel='linear')",
+                None,
+            ),
+            snippet("x = 1", None),
+            snippet("import numpy as np", None),
+            snippet("import numpy\nfrom sklearn import metrics", None),
+            snippet("import torch", Some("s")),
+            snippet("y = 2", Some("s")),
+            snippet("import tensorflow.keras", None),
+        ])];
+        let part = |indices: &[usize]| Part {
+            document: 0,
+            indices: indices.to_vec(),
+        };
+        // numpy and sklearn meet in snippet 4: one part; the session keeps its snippets.
+        assert_eq!(
+            split_into_parts(&jobs, Isolation::Library),
+            vec![part(&[0, 7]), part(&[1, 3, 4]), part(&[5, 6]), part(&[2])]
+        );
+        assert_eq!(split_into_parts(&jobs, Isolation::Document).len(), 1);
+    }
+
+    #[test]
+    fn a_document_whose_snippets_may_share_files_or_state_is_not_cut() {
+        for shared in [
+            "df.to_csv('out.csv')",
+            "import numpy as np\nnp.random.seed(0)",
+        ] {
+            let jobs = vec![document(vec![
+                snippet("import torch", None),
+                snippet(shared, None),
+                snippet("import pandas as pd\ndf = pd.read_csv('out.csv')", None),
+            ])];
+            assert_eq!(split_into_parts(&jobs, Isolation::Library).len(), 1);
+        }
     }
 
     #[test]
@@ -712,18 +848,18 @@ mod tests {
     #[test]
     fn isolated_snippets_go_to_the_worker_with_exactly_their_imports() {
         let queue = |codes: &[&str]| {
-            Mutex::new(
-                codes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| Queued::new(job(i, c)))
-                    .collect::<VecDeque<_>>(),
-            )
+            let queued = codes.iter().enumerate().map(|(part, code)| Queued {
+                part,
+                start: 0,
+                confirmed: false,
+                imports: crate::imports::imported_modules(code).into_iter().collect(),
+            });
+            Mutex::new(queued.collect::<VecDeque<_>>())
         };
         let taken = |queue: &Mutex<VecDeque<Queued>>, warm: &[&Vec<String>]| {
             take_job(queue, warm, Isolation::Snippet)
                 .unwrap()
-                .map(|queued| queued.job.job)
+                .map(|queued| queued.part)
         };
         let numpy = vec!["numpy".to_string()];
         let sklearn = vec!["sklearn".to_string()];

@@ -106,6 +106,10 @@ pub enum Isolation {
     Document,
     /// One child per snippet.
     Snippet,
+    /// As `Document`, but a document whose snippets pass nothing to each other outside
+    /// their namespaces is cut into the groups of snippets that use the same libraries (see
+    /// `pool`): the groups run at once, in children of their own, each in document order.
+    Library,
 }
 
 /// Work for a worker: run `snippets[start..]` of one document, in order.

@@ -106,6 +106,8 @@ impl Session {
         let identity = identity(options)?;
         let per_thread = match options.isolate {
             Isolation::Document => 1,
+            // Up to twice as many threads as `--jobs`, one worker each.
+            Isolation::Library => 2,
             Isolation::Snippet => crate::pool::WORKERS_PER_THREAD,
         };
         let stale = match self.kept.lock() {
@@ -184,7 +186,7 @@ impl Session {
                 .rposition(|warm| imports.iter().all(|m| warm.worker.warm.contains(m)))
         };
         let index = match isolate {
-            Isolation::Document => exact.or_else(covering),
+            Isolation::Document | Isolation::Library => exact.or_else(covering),
             Isolation::Snippet => exact,
         }?;
         let warm = kept.idle.remove(index);

@@ -103,7 +103,7 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
     let mut stdout = OutputPipe::new(&separator).context("cannot create a pipe")?;
     let mut stderr = OutputPipe::new(&separator).context("cannot create a pipe")?;
     let last = match ctx.job.isolate {
-        Isolation::Document => ctx.job.snippets.len(),
+        Isolation::Document | Isolation::Library => ctx.job.snippets.len(),
         // A session's snippets share a namespace, so they share a child as well.
         Isolation::Snippet => match &ctx.job.snippets[first].session {
             Some(session) => {
