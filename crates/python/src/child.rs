@@ -51,7 +51,9 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
     let entered = setup
         .runner
         .bind(py)
-        .call_method1("enter_folders", (&setup.folders.temp,));
+        // As a `str`: a `PathBuf` becomes a `pathlib.Path`, whose import (with `urllib.parse`)
+        // each child would pay.
+        .call_method1("enter_folders", (setup.folders.temp.as_os_str(),));
     if let Err(err) = entered {
         eprintln!("snipcheck child: cannot set the temporary folder: {err}");
     }

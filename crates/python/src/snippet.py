@@ -16,6 +16,9 @@ import io
 import json
 import os
 import sys
+# Imported here, in the worker, rather than by each child as it enters its folders: with
+# shutil, random and the compression modules it pulls in, it took most of a child's start.
+import tempfile
 import threading
 import traceback
 import types
@@ -468,7 +471,5 @@ def restore_stdio():
 def enter_folders(temp):
     """Points `tempfile` and child processes at the snippet's own temporary folder (the
     one Landlock leaves writable): `TMPDIR` and the module's cached choice both."""
-    import tempfile
-
     os.environ["TMPDIR"] = str(temp)
     tempfile.tempdir = None
