@@ -30,6 +30,7 @@ mod shared_state;
 pub mod skips;
 mod supervise;
 pub mod venv;
+mod work_folders;
 pub mod worker;
 pub mod worker_process;
 

@@ -12,12 +12,13 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, Verdict};
 
 use crate::interrupt::{interrupted, kill_workers, Cancel};
 use crate::protocol::{self, time_limit, Isolation, Job, WorkerMessage};
 use crate::session::{Lease, Session};
+use crate::work_folders::WorkFolders;
 use crate::worker_process::{PoolOptions, Worker};
 
 /// How long a cancelled run's job may go on at least before its worker is killed. Beyond
@@ -90,19 +91,10 @@ pub fn run_in(
     let mut outcomes: Vec<Vec<Option<Verdict>>> =
         jobs.iter().map(|j| vec![None; j.snippets.len()]).collect();
     let parts = split_into_parts(jobs, options.isolate);
-    // One working folder per part, kept until the run ends: a part resumed in a new worker
-    // still finds the files its first snippets wrote.
-    let folders = parts
-        .iter()
-        .map(|_| {
-            crate::sandbox::Folders::create()
-                .context("cannot create a working folder for the snippets")
-        })
-        .collect::<Result<Vec<_>>>()?;
     let plan = Plan {
         jobs,
         parts: &parts,
-        folders: folders.iter().map(|(_, folders)| folders).collect(),
+        folders: WorkFolders::default(),
         isolate: options.isolate,
     };
     // The queue holds where each part stands, not its snippets: a job's copy of them is
@@ -476,7 +468,7 @@ impl<'a> Feeder<'a> {
         let Some(mut queued) = take_job(self.queue, &warm, options.isolate)? else {
             return Ok(None);
         };
-        let job = self.plan.job(&queued);
+        let job = self.plan.job(&queued)?;
         let imports = &queued.imports;
         let wanted = options.warmup.clone().unwrap_or_else(|| imports.clone());
         let found = match options.isolate {
@@ -507,7 +499,10 @@ impl<'a> Feeder<'a> {
         let ended = lease.worker().run(&job, &self.events);
         self.set_running(pid, None);
         match ended? {
-            JobEnd::Done => workers.push(lease),
+            JobEnd::Done => {
+                self.plan.folders.part_ended(queued.part);
+                workers.push(lease);
+            }
             JobEnd::WorkerDied { running, how } => {
                 drop(lease);
                 if interrupted() || self.cancel.is_cancelled() {
@@ -539,6 +534,8 @@ impl<'a> Feeder<'a> {
                         .lock()
                         .map_err(|_| anyhow!("queue poisoned"))?
                         .push_front(queued);
+                } else {
+                    self.plan.folders.part_ended(queued.part);
                 }
             }
         }
@@ -610,7 +607,7 @@ struct Plan<'a> {
     jobs: &'a [DocumentJob],
     parts: &'a [Part],
     /// Each part's working folders.
-    folders: Vec<&'a crate::sandbox::Folders>,
+    folders: WorkFolders,
     isolate: Isolation,
 }
 
@@ -643,10 +640,10 @@ impl Plan<'_> {
     }
 
     /// The job a worker runs for `queued`, with its own copy of the part's snippets.
-    fn job(&self, queued: &Queued) -> Job {
+    fn job(&self, queued: &Queued) -> Result<Job> {
         let part = &self.parts[queued.part];
         let document = &self.jobs[part.document];
-        Job {
+        Ok(Job {
             job: queued.part,
             snippets: part
                 .indices
@@ -658,8 +655,8 @@ impl Plan<'_> {
             isolate: self.isolate,
             fixtures: document.fixtures.clone(),
             confirmed: queued.confirmed,
-            folders: Some(self.folders[queued.part].clone()),
-        }
+            folders: Some(self.folders.for_part(queued.part)?),
+        })
     }
 }
 
@@ -751,7 +748,7 @@ mod tests {
         let plan = Plan {
             jobs: &jobs,
             parts: &parts,
-            folders: vec![],
+            folders: WorkFolders::default(),
             isolate: Isolation::Document,
         };
         assert_eq!(plan.queued(0).imports, ["fractions", "json"]);
