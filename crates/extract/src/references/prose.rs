@@ -185,13 +185,12 @@ fn is_separator(c: char) -> bool {
 
 /// Plain text: every line outside the examples; blank lines end paragraphs.
 pub(crate) fn text(source: &str, snippets: &[Snippet]) -> Prose {
+    let code_lines = CodeLines::new(snippets);
     let mut prose = Prose::default();
     let mut offset = 0;
     for (index, line) in source.split_inclusive('\n').enumerate() {
         let number = index as u32 + 1;
-        let in_code = snippets
-            .iter()
-            .any(|s| s.line <= number && number <= s.end_line);
+        let in_code = code_lines.contains(number);
         let content = line.trim_end_matches(['\n', '\r']);
         if in_code || content.trim().is_empty() {
             prose.brk();
@@ -270,14 +269,38 @@ pub(crate) fn markdown(source: &str, snippets: &[Snippet]) -> Prose {
     flush(&mut prose, &mut pending);
     if !snippets.is_empty() {
         let lines = LineIndex::new(source);
-        prose.tokens.retain(|t| {
-            let line = lines.line_of(t.offset);
-            !snippets
-                .iter()
-                .any(|s| s.line <= line && line <= s.end_line)
-        });
+        let code_lines = CodeLines::new(snippets);
+        prose
+            .tokens
+            .retain(|t| !code_lines.contains(lines.line_of(t.offset)));
     }
     prose
+}
+
+/// The lines of a document's examples, looked up by halving: a document of thousands of
+/// examples asked every line of its prose about every example.
+struct CodeLines(Vec<(u32, u32)>);
+
+impl CodeLines {
+    fn new(snippets: &[Snippet]) -> CodeLines {
+        let mut ranges: Vec<(u32, u32)> = snippets.iter().map(|s| (s.line, s.end_line)).collect();
+        ranges.sort_unstable();
+        // Merged, so that the range starting last at or before a line is the only one
+        // that can hold it.
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+        for (start, end) in ranges {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        CodeLines(merged)
+    }
+
+    fn contains(&self, line: u32) -> bool {
+        let after = self.0.partition_point(|&(start, _)| start <= line);
+        after > 0 && line <= self.0[after - 1].1
+    }
 }
 
 /// Consecutive text pieces of a Markdown paragraph, joined.
@@ -310,6 +333,25 @@ impl Joined {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_lines_are_the_lines_of_any_example() {
+        let snippet = |line, end_line| Snippet {
+            line,
+            end_line,
+            ..Snippet::default()
+        };
+        // Unsorted, nested and overlapping, as extraction may give them.
+        let lines = CodeLines::new(&[
+            snippet(20, 22),
+            snippet(3, 8),
+            snippet(5, 6),
+            snippet(8, 10),
+        ]);
+        let inside: Vec<u32> = (1..25).filter(|&l| lines.contains(l)).collect();
+        assert_eq!(inside, [3, 4, 5, 6, 7, 8, 9, 10, 20, 21, 22]);
+        assert!(!CodeLines::new(&[]).contains(1));
+    }
 
     fn words(prose: &Prose) -> Vec<(Kind, &str)> {
         prose
