@@ -324,17 +324,13 @@ pub fn sweep_cgroups(run_id: u32) {
     }
 }
 
-/// Whether the worker can cap processes with a cgroup, probed by creating one.
-pub fn process_cap_available(options: &SandboxOptions) -> bool {
-    // A name of its own: the workers of one run probe at the same time, and a shared name
-    // made all but one of them find it taken and run their snippets uncapped.
-    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let probe = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+/// The cgroup of one worker (see [`ProcessCap`]), where cgroups can be written and the
+/// config caps processes.
+pub fn worker_process_cap(options: &SandboxOptions) -> Option<ProcessCap> {
     ProcessCap::create(
-        &format!("{}probe-{}-{probe}", cgroup_prefix(), std::process::id()),
-        options.max_processes.max(1),
+        &format!("{}worker-{}", cgroup_prefix(), std::process::id()),
+        options.max_processes,
     )
-    .is_some()
 }
 
 /// What the worker could put in place, for the record.
@@ -392,19 +388,39 @@ mod tests {
         assert!(left.is_empty(), "{left:?}");
     }
 
-    /// Workers of one run probe together; each must get the machine's answer, not a name
-    /// another one holds at that moment.
+    /// A worker's children join its one cgroup in turn: what each leaves is killed when
+    /// it ends, and the next finds the cgroup empty.
     #[test]
-    fn probes_at_the_same_time_agree() {
-        let options = SandboxOptions::default();
-        let alone = process_cap_available(&options);
-        let together: Vec<bool> = std::thread::scope(|scope| {
-            let probes: Vec<_> = (0..8)
-                .map(|_| scope.spawn(|| (0..20).all(|_| process_cap_available(&options) == alone)))
-                .collect();
-            probes.into_iter().map(|p| p.join().unwrap()).collect()
-        });
-        assert!(together.iter().all(|&same| same), "{together:?}");
+    fn a_worker_cgroup_is_emptied_between_children() {
+        let name = format!("{}reused-{}", cgroup_prefix(), std::process::id());
+        let Some(cap) = ProcessCap::create(&name, 8) else {
+            return; // cgroups are not writable here
+        };
+        let procs = || std::fs::read_to_string(cap.dir.join("cgroup.procs")).unwrap();
+        for _ in 0..2 {
+            // A child that leaves a process of its own group behind, then exits.
+            let (read, write) = crate::capture::pipe().unwrap();
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                unsafe {
+                    let mut byte = 0u8;
+                    libc::read(read.as_raw_fd(), (&mut byte as *mut u8).cast(), 1);
+                    if libc::fork() == 0 {
+                        libc::setsid();
+                        loop {
+                            libc::pause();
+                        }
+                    }
+                    libc::_exit(0)
+                }
+            }
+            assert!(cap.add(pid));
+            unsafe { libc::write(write.as_raw_fd(), b"+".as_ptr().cast(), 1) };
+            crate::process::reap(pid);
+            assert!(!procs().is_empty(), "the orphan is in the cgroup");
+            cap.kill_all();
+            assert_eq!(procs(), "");
+        }
     }
 
     #[test]

@@ -18,10 +18,10 @@ use snipcheck_record::{Category, Outcome, Verdict};
 use crate::capture::{pipe, OutputPipe};
 use crate::child::{self, ChildSetup};
 use crate::lines::LineBuffer;
-use crate::pid_namespace::PidNamespace;
+use crate::pid_namespace::NamespaceMaker;
 use crate::process::{fork_python, reap, send, signal_name};
 use crate::protocol::{failure, ChildMessage, Isolation, Job, WorkerMessage};
-use crate::sandbox::{self, Folders, ProcessCap, SandboxOptions};
+use crate::sandbox::{Folders, ProcessCap, SandboxOptions};
 
 /// After SIGTERM, how long a timed-out child gets before SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(2);
@@ -37,9 +37,10 @@ pub struct JobContext<'a> {
     pub sandbox: &'a SandboxOptions,
     /// Restrict writes with Landlock (the probe said it works and the config wants it).
     pub landlock: bool,
-    pub cgroup: bool,
-    /// Give the job a PID namespace of its own (the probe said it works).
-    pub pid_namespace: bool,
+    /// The worker's cgroup, which each child joins, where cgroups can be written.
+    pub cap: Option<&'a ProcessCap>,
+    /// What gives the job a PID namespace of its own, where one can be made.
+    pub namespaces: Option<&'a NamespaceMaker>,
     /// The worker's protocol channel: the supervisor writes to it, children must not.
     pub protocol: &'a mut File,
 }
@@ -47,8 +48,8 @@ pub struct JobContext<'a> {
 /// Runs the job's snippets in as many children as it takes; each snippet gets a verdict.
 pub fn run_job(ctx: &mut JobContext<'_>) -> Result<()> {
     // Kept until the job ends; dropping it kills what is left in the namespace.
-    let _namespace = if ctx.pid_namespace {
-        match PidNamespace::enter() {
+    let _namespace = if let Some(maker) = ctx.namespaces {
+        match maker.enter() {
             Ok(namespace) => Some(namespace),
             Err(why) => {
                 eprintln!("snipcheck worker: this document runs without a PID namespace: {why}");
@@ -85,19 +86,19 @@ pub fn run_job(ctx: &mut JobContext<'_>) -> Result<()> {
     send(ctx.protocol, &WorkerMessage::Done { job: ctx.job.job })
 }
 
-struct Child {
+struct Child<'a> {
     pid: libc::pid_t,
     pidfd: OwnedFd,
     reports: LineBuffer,
     stdout: OutputPipe,
     stderr: OutputPipe,
-    /// Kept alive until the child's processes are gone.
-    cap: Option<ProcessCap>,
+    /// The cgroup the child joined, emptied when it ends.
+    cap: Option<&'a ProcessCap>,
     /// Under [`Job::confirmed`]: one byte here lets the child start its next snippet.
     go_on: Option<OwnedFd>,
 }
 
-fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
+fn start_child<'a>(ctx: &mut JobContext<'a>, first: usize) -> Result<Child<'a>> {
     let (report_read, report_write) = pipe().context("cannot create a pipe")?;
     let separator = output_separator();
     let mut stdout = OutputPipe::new(&separator).context("cannot create a pipe")?;
@@ -164,15 +165,7 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
     // Set the group from this side too, so a kill right after the fork cannot miss it.
     // SAFETY: setpgid on our own child.
     unsafe { libc::setpgid(pid, pid) };
-    let cap = if ctx.cgroup {
-        ProcessCap::create(
-            &format!("{}{pid}", sandbox::cgroup_prefix()),
-            ctx.sandbox.max_processes,
-        )
-        .filter(|cap| cap.add(pid))
-    } else {
-        None
-    };
+    let cap = ctx.cap.filter(|cap| cap.add(pid));
     Ok(Child {
         pid,
         pidfd: pidfd_open(pid).context("cannot watch the child process")?,
@@ -186,7 +179,7 @@ fn start_child(ctx: &mut JobContext<'_>, first: usize) -> Result<Child> {
 
 /// Forwards a child's reports until it ends; returns the index of the first snippet that
 /// still needs a verdict.
-fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
+fn supervise(ctx: &mut JobContext<'_>, mut child: Child<'_>) -> Result<usize> {
     let job = ctx.job;
     let limit_s = |index: usize| crate::protocol::time_limit(&job.snippets[index], job.timeout_s);
     let mut limit = Duration::ZERO;
@@ -286,7 +279,7 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child) -> Result<usize> {
 }
 
 /// Waits until the child writes, exits, or `timeout` passes; true when it exited.
-fn wait_for_activity(child: &Child, timeout: Option<Duration>) -> bool {
+fn wait_for_activity(child: &Child<'_>, timeout: Option<Duration>) -> bool {
     let mut fds = vec![libc::pollfd {
         fd: child.pidfd.as_raw_fd(),
         events: libc::POLLIN,
@@ -312,8 +305,8 @@ fn wait_for_activity(child: &Child, timeout: Option<Duration>) -> bool {
 }
 
 /// SIGTERM to the whole group, a grace period, then SIGKILL; always reaps the child.
-fn terminate(child: &Child) {
-    stop_group(child.pid, child.pidfd.as_raw_fd(), child.cap.as_ref());
+fn terminate(child: &Child<'_>) {
+    stop_group(child.pid, child.pidfd.as_raw_fd(), child.cap);
 }
 
 /// [`terminate`] for a child forked outside a job (the resolver's).
@@ -343,8 +336,8 @@ fn stop_group(pid: libc::pid_t, pidfd: RawFd, cap: Option<&ProcessCap>) {
 
 /// Kills whatever is left of the child: its process group and, where there is one, its
 /// cgroup (which also holds processes that left the group).
-fn stop_everything(child: &Child) {
-    kill_remaining(child.pid, child.cap.as_ref());
+fn stop_everything(child: &Child<'_>) {
+    kill_remaining(child.pid, child.cap);
 }
 
 fn kill_remaining(pid: libc::pid_t, cap: Option<&ProcessCap>) {

@@ -14,7 +14,7 @@ use pyo3::types::PyModule;
 use snipcheck_record::PythonInfo;
 
 use crate::interpreter;
-use crate::pid_namespace::PidNamespace;
+use crate::pid_namespace::NamespaceMaker;
 use crate::process::send;
 use crate::protocol::{Request, WorkerArguments, WorkerMessage, LIBPYTHON_VARIABLE};
 use crate::sandbox::{self, Folders, SandboxOptions};
@@ -112,8 +112,17 @@ fn serve(
         }
     };
     let landlock = sandbox::probe_landlock();
-    let cgroup = sandbox::process_cap_available(options);
-    let pid_namespace = PidNamespace::probe();
+    // One cgroup for the worker's life, joined by each child in turn (a job's children run
+    // one at a time) and emptied when each ends: making and removing one per document cost
+    // more than the snippets of a small one.
+    let cap = sandbox::worker_process_cap(options);
+    // Before Python starts, while the process is small (see `pid_namespace`).
+    let namespaces = if options.pid_namespace {
+        NamespaceMaker::start()
+    } else {
+        Err("disabled in the config".into())
+    };
+    let pid_namespace = namespaces.as_ref().map(drop).map_err(Clone::clone);
 
     let env = PythonEnv {
         root: env_root.to_path_buf(),
@@ -141,7 +150,7 @@ fn serve(
         &sandbox::Achieved {
             network: &network,
             landlock: &landlock,
-            cgroup,
+            cgroup: cap.is_some(),
             pid_namespace: &pid_namespace,
         },
     );
@@ -177,8 +186,8 @@ fn serve(
             folders,
             sandbox: options,
             landlock: options.restrict_writes && landlock.is_ok(),
-            cgroup,
-            pid_namespace: options.pid_namespace && pid_namespace.is_ok(),
+            cap: cap.as_ref(),
+            namespaces: namespaces.as_ref().ok(),
             protocol,
         })?;
     }
