@@ -86,7 +86,6 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
             libc::dup2(setup.stdout, 1);
             libc::dup2(setup.stderr, 2);
         }
-        send(&mut setup.report, &ChildMessage::Started { index });
         let started = Instant::now();
         let verdict = serde_json::to_string(snippet)
             .map_err(|err| pyo3::exceptions::PyValueError::new_err(err.to_string()))
@@ -114,9 +113,10 @@ pub fn run(py: Python<'_>, mut setup: ChildSetup<'_>) -> ! {
         }
         send(
             &mut setup.report,
-            &ChildMessage::Finished {
+            &ChildMessage {
                 index,
                 verdict: Box::new(verdict),
+                then_stops: leftover_threads > 0,
             },
         );
         if leftover_threads > 0 {

@@ -254,12 +254,17 @@ pub enum WorkerMessage {
     Fatal { message: String },
 }
 
-/// What a forked child tells its worker.
+/// What a forked child tells its worker: a snippet's verdict. The next snippet starts when
+/// it is sent, so no message says that one has started (a message per snippet less to
+/// write, wake the worker for and read).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum ChildMessage {
-    Started { index: usize },
-    Finished { index: usize, verdict: Box<Verdict> },
+pub struct ChildMessage {
+    pub index: usize,
+    pub verdict: Box<Verdict>,
+    /// The child ends after this snippet, before running the next (it left threads
+    /// running): the next has not started, whatever ends the child.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub then_stops: bool,
 }
 
 /// A snippet's time limit: its own (a `timeout` marker), else the job's.

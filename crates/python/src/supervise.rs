@@ -96,6 +96,9 @@ struct Child<'a> {
     cap: Option<&'a ProcessCap>,
     /// Under [`Job::confirmed`]: one byte here lets the child start its next snippet.
     go_on: Option<OwnedFd>,
+    /// Snippets `first..last` run in this child, one after the other.
+    first: usize,
+    last: usize,
 }
 
 fn start_child<'a>(ctx: &mut JobContext<'a>, first: usize) -> Result<Child<'a>> {
@@ -174,6 +177,8 @@ fn start_child<'a>(ctx: &mut JobContext<'a>, first: usize) -> Result<Child<'a>> 
         stderr,
         cap,
         go_on,
+        first,
+        last,
     })
 }
 
@@ -182,9 +187,11 @@ fn start_child<'a>(ctx: &mut JobContext<'a>, first: usize) -> Result<Child<'a>> 
 fn supervise(ctx: &mut JobContext<'_>, mut child: Child<'_>) -> Result<usize> {
     let job = ctx.job;
     let limit_s = |index: usize| crate::protocol::time_limit(&job.snippets[index], job.timeout_s);
-    let mut limit = Duration::ZERO;
+    // The child starts its first snippet when it starts, and each next one when it has
+    // reported the one before.
+    let mut limit = Duration::from_secs_f64(limit_s(child.first).max(0.001));
     let mut next = 0;
-    let mut running: Option<(usize, Instant)> = None;
+    let mut running: Option<(usize, Instant)> = Some((child.first, Instant::now()));
     let mut noticed = false;
     loop {
         let now = Instant::now();
@@ -202,16 +209,19 @@ fn supervise(ctx: &mut JobContext<'_>, mut child: Child<'_>) -> Result<usize> {
         child.reports.fill();
         while let Some(line) = child.reports.next_line() {
             match serde_json::from_str::<ChildMessage>(&line) {
-                Ok(ChildMessage::Started { index }) => {
-                    // Output is not cleared here: in one batch it may already hold what this
-                    // snippet printed. Stray output between two snippets goes to the next.
-                    running = Some((index, Instant::now()));
-                    limit = Duration::from_secs_f64(limit_s(index).max(0.001));
-                    noticed = false;
-                }
-                Ok(ChildMessage::Finished { index, mut verdict }) => {
-                    running = None;
+                Ok(ChildMessage {
+                    index,
+                    mut verdict,
+                    then_stops,
+                }) => {
                     next = index + 1;
+                    // Output is not cleared for the next one: in one batch it may already hold
+                    // what that snippet printed. Stray output between two snippets goes to the
+                    // next.
+                    running = (next < child.last && !then_stops).then(|| (next, Instant::now()));
+                    limit =
+                        Duration::from_secs_f64(running.map_or(0.0, |_| limit_s(next)).max(0.001));
+                    noticed = false;
                     // The child wrote the snippet's output and separator before this report,
                     // but after the drain above may have run: read again, or the output would
                     // be missing here and charged to the next snippet.
