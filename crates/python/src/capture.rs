@@ -91,18 +91,23 @@ impl OutputPipe {
 
     /// Reads everything available now, keeping up to the limit.
     pub fn drain(&mut self) {
-        let mut chunk = [0u8; 65536];
+        // Not zeroed: it is drained several times per snippet, and zeroing 64 KiB each time
+        // cost more than the reads.
+        let mut chunk = std::mem::MaybeUninit::<[u8; 65536]>::uninit();
         while self.open {
             // SAFETY: reading into a buffer of the given length from a descriptor we own.
             let n = unsafe {
                 libc::read(
                     self.read.as_raw_fd(),
                     chunk.as_mut_ptr().cast(),
-                    chunk.len(),
+                    std::mem::size_of_val(&chunk),
                 )
             };
             if n > 0 {
-                self.absorb(&chunk[..n as usize]);
+                // SAFETY: `read` wrote the first `n` bytes.
+                let read =
+                    unsafe { std::slice::from_raw_parts(chunk.as_ptr().cast::<u8>(), n as usize) };
+                self.absorb(read);
             } else if n == 0 {
                 self.open = false;
             } else {

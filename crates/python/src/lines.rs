@@ -42,13 +42,22 @@ impl LineBuffer {
 
     /// Reads whatever is available without blocking.
     pub fn fill(&mut self) {
-        let mut chunk = [0u8; 8192];
+        // Not zeroed first: `read` writes what is then used.
+        let mut chunk = std::mem::MaybeUninit::<[u8; 8192]>::uninit();
         while self.open {
             // SAFETY: reading into a buffer of the given length.
-            let n =
-                unsafe { libc::read(self.fd.as_raw_fd(), chunk.as_mut_ptr().cast(), chunk.len()) };
+            let n = unsafe {
+                libc::read(
+                    self.fd.as_raw_fd(),
+                    chunk.as_mut_ptr().cast(),
+                    std::mem::size_of_val(&chunk),
+                )
+            };
             if n > 0 {
-                self.buffer.extend_from_slice(&chunk[..n as usize]);
+                // SAFETY: `read` wrote the first `n` bytes.
+                let read =
+                    unsafe { std::slice::from_raw_parts(chunk.as_ptr().cast::<u8>(), n as usize) };
+                self.buffer.extend_from_slice(read);
             } else if n == 0 {
                 self.open = false;
             } else {
