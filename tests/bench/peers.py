@@ -30,6 +30,7 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -316,9 +317,12 @@ class Run:
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str] | None, sampler_class):
     """Wall time around the whole subprocess while a `sampler_class(pid)` thread watches
-    it: (wall, the sampler, exit code, stdout, stderr)."""
+    it: (wall, the sampler, exit code, stdout, stderr, CPU seconds). The CPU time is user +
+    system of the process and every descendant reaped below it (workers, their children):
+    unlike the wall time, it hardly moves with the machine's load."""
     out_path, err_path = cwd / ".bench-stdout", cwd / ".bench-stderr"
     with open(out_path, "w") as out, open(err_path, "w") as err:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err,
                                    stdin=subprocess.DEVNULL)
@@ -326,16 +330,18 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str] | None, sampler_class)
         sampler.start()
         returncode = process.wait()
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         sampler.stop()
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     stdout, stderr = out_path.read_text(errors="replace"), err_path.read_text(errors="replace")
     out_path.unlink()
     err_path.unlink()
-    return wall, sampler, returncode, stdout, stderr
+    return wall, sampler, returncode, stdout, stderr, cpu
 
 
 def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> Run:
     """Wall time around the whole subprocess, and the peak memory of its process tree."""
-    wall, sampler, returncode, stdout, stderr = timed(argv, cwd, env, TreeSampler)
+    wall, sampler, returncode, stdout, stderr, _ = timed(argv, cwd, env, TreeSampler)
     return Run(wall, sampler.peak_rss, sampler.peak_pss, sampler.max_processes, returncode,
                stdout, stderr)
 

@@ -127,6 +127,7 @@ class PeakSampler(threading.Thread):
 @dataclass
 class Run:
     wall_s: float
+    cpu_s: float
     peaks: dict[str, int]
     largest: dict[str, str]
     returncode: int
@@ -135,9 +136,9 @@ class Run:
 
 
 def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
-    wall, sampler, returncode, stdout, stderr = peers.timed(argv, cwd, env, PeakSampler)
+    wall, sampler, returncode, stdout, stderr, cpu = peers.timed(argv, cwd, env, PeakSampler)
     peaks = sampler.by_role()
-    return Run(wall, peaks, sampler.largest, returncode, stdout, stderr)
+    return Run(wall, cpu, peaks, sampler.largest, returncode, stdout, stderr)
 
 
 def best_import(python: Path, modules: str, repeat: int, env: dict[str, str]) -> float:
@@ -198,6 +199,7 @@ def run_large(ctx: dict, repeat: int) -> dict:
             peaks = ", ".join(f"{k} {v / 2**20:.0f} ({run.largest.get(k, '-')})"
                               for k, v in run.peaks.items())
             log(f"round {i + 1}/{repeat}  {n:6} snippets  {run.wall_s:7.2f} s  "
+                f"(CPU {run.cpu_s:.2f} s)  "
                 f"peak RSS (MiB): {peaks}")
     sizes = {}
     for n, rs in runs.items():
@@ -205,13 +207,20 @@ def run_large(ctx: dict, repeat: int) -> dict:
             "documents": dict(LARGE)[n],
             "wall_s": [round(r.wall_s, 3) for r in rs],
             "best_s": round(min(r.wall_s for r in rs), 3),
+            "cpu_s": [round(r.cpu_s, 3) for r in rs],
+            "best_cpu_s": round(min(r.cpu_s for r in rs), 3),
             "peak_mib": {role: round(max(r.peaks[role] for r in rs) / 2**20, 1)
                          for role in ("main", "worker", "child")},
         }
     (small, _), (large, _) = LARGE
-    slope = (sizes[str(large)]["best_s"] - sizes[str(small)]["best_s"]) / (large - small) * 1000
+    def slope(key: str) -> float:
+        return (sizes[str(large)][key] - sizes[str(small)][key]) / (large - small) * 1000
+
     largest = max(max(s["peak_mib"].values()) for s in sizes.values())
-    return {"sizes": sizes, "slope_ms": round(slope, 4), "largest_process_mib": largest}
+    # The CPU slope has no target: it says what the wall slope would be on an idle machine
+    # of as many cores (divide by them), when the load makes the wall times say little.
+    return {"sizes": sizes, "slope_ms": round(slope("best_s"), 4),
+            "cpu_slope_ms": round(slope("best_cpu_s"), 4), "largest_process_mib": largest}
 
 
 def run_floor(ctx: dict, repeat: int) -> dict:
@@ -265,12 +274,15 @@ def report(doc: dict) -> str:
              f"after; snipcheck {doc['snipcheck']}; best of {doc['repeat']}."]
     large, floor, guide = doc.get("large"), doc.get("floor"), doc.get("guide")
     if large:
-        lines += ["", "| snippets | documents | wall (s) | peak RSS main (MiB) | largest worker "
-                  "(MiB) | largest child (MiB) |", "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += ["", "| snippets | documents | wall (s) | CPU (s) | peak RSS main (MiB) | "
+                  "largest worker (MiB) | largest child (MiB) |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for n, s in large["sizes"].items():
             p = s["peak_mib"]
-            lines.append(f"| {n} | {s['documents']} | {s['best_s']:.2f} | {p['main']:.0f} | "
-                         f"{p['worker']:.0f} | {p['child']:.0f} |")
+            lines.append(f"| {n} | {s['documents']} | {s['best_s']:.2f} | {s['best_cpu_s']:.2f} | "
+                         f"{p['main']:.0f} | {p['worker']:.0f} | {p['child']:.0f} |")
+        lines.append(f"\nCPU (user + system of the whole process tree) per extra snippet: "
+                     f"{large['cpu_slope_ms']:.3f} ms.")
     if floor:
         lines.append(f"\nBenchmark corpus: {min(floor['wall_s']):.2f} s; import floor "
                      f"(`import {FLOOR_IMPORTS}`): {min(floor['import_floor_s']):.2f} s.")
