@@ -314,11 +314,13 @@ fn split_into_parts(jobs: &[DocumentJob], isolate: Isolation) -> Vec<Part> {
             .map(|s| crate::imports::imported_modules(&s.code))
             .collect();
         if isolate != Isolation::Snippet {
-            let independent = !job
-                .snippets
-                .iter()
-                .any(|s| crate::shared_state::may_share_state(&s.code));
-            if isolate == Isolation::Library && independent {
+            // Read only where it can cut the document: it scans every snippet's text.
+            let independent = || {
+                !job.snippets
+                    .iter()
+                    .any(|s| crate::shared_state::may_share_state(&s.code))
+            };
+            if isolate == Isolation::Library && independent() {
                 parts.extend(by_library(document, job, &imports));
             } else {
                 let part = Part {
