@@ -29,7 +29,7 @@ pub use store::{
 use store::{Key, Store};
 
 /// Bumped when what is stored, or what goes into a key, changes.
-const CACHE_VERSION: u32 = 3;
+const CACHE_VERSION: u32 = 4;
 
 /// The fields of a snippet that say where it stands, not what it is.
 const POSITION: [&str; 4] = ["id", "line", "end_line", "section"];
