@@ -42,7 +42,7 @@ impl Observer for Terminal {
     }
 
     fn verdict(&mut self, snippet: &Snippet) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = &mut self.bar {
             bar.advance(snippet);
         }
     }
@@ -95,10 +95,15 @@ struct ProgressBar {
     bar: indicatif::ProgressBar,
     start: Instant,
     enabled: bool,
+    /// When the message last changed.
+    message_at: Option<Instant>,
 }
 
 impl ProgressBar {
     const DELAY: Duration = Duration::from_millis(500);
+    /// How often the message naming the latest snippet changes: about as often as the bar
+    /// is drawn, not once a verdict (thousands a second in a large run).
+    const MESSAGE_INTERVAL: Duration = Duration::from_millis(100);
 
     fn new(total: usize, enabled: bool) -> Self {
         let bar = indicatif::ProgressBar::with_draw_target(
@@ -114,16 +119,27 @@ impl ProgressBar {
             bar,
             start: Instant::now(),
             enabled,
+            message_at: None,
         }
     }
 
-    fn advance(&self, snippet: &Snippet) {
-        if self.enabled && self.bar.is_hidden() && self.start.elapsed() >= Self::DELAY {
+    fn advance(&mut self, snippet: &Snippet) {
+        if !self.enabled {
+            return; // never drawn
+        }
+        let now = Instant::now();
+        if self.bar.is_hidden() && now.duration_since(self.start) >= Self::DELAY {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
             self.bar.enable_steady_tick(Duration::from_millis(120));
         }
-        self.bar
-            .set_message(format!("{}:{} {}", snippet.path, snippet.line, snippet.id));
+        let stale = self
+            .message_at
+            .is_none_or(|at| now.duration_since(at) >= Self::MESSAGE_INTERVAL);
+        if stale {
+            self.bar
+                .set_message(format!("{}:{} {}", snippet.path, snippet.line, snippet.id));
+            self.message_at = Some(now);
+        }
         self.bar.inc(1);
     }
 

@@ -1,12 +1,12 @@
 //! Remembers verdicts by everything that determines them, so a re-run over unchanged
 //! documents needs no interpreter at all. A snippet's key hashes:
 //!
+//! - the Python environment's fingerprint and the run's settings (given at [`ResultCache::open`]);
 //! - the snippet as extracted, except where it stands (its id, lines and section): its
 //!   document, code, kind and markers, and any field it gains later;
 //! - the name and code of each fixture it runs with, in order;
 //! - for a docstring's examples, the whole source of their module (doctest runs them against
-//!   it, and decides from it whether they run);
-//! - the Python environment's fingerprint and the run's settings (given at [`ResultCache::open`]).
+//!   it, and decides from it whether they run).
 //!
 //! Editing the prose above a snippet moves it without changing its verdict: lines are
 //! stored relative to the snippet and moved back on the way out. Other answers (the
@@ -29,12 +29,10 @@ pub use store::{
 use store::{Key, Store};
 
 /// Bumped when what is stored, or what goes into a key, changes.
-const CACHE_VERSION: u32 = 3;
-
-/// The fields of a snippet that say where it stands, not what it is.
-const POSITION: [&str; 4] = ["id", "line", "end_line", "section"];
+const CACHE_VERSION: u32 = 4;
 
 /// Hashes length-prefixed fields, so no two different field lists hash alike.
+#[derive(Clone)]
 struct Hasher(Sha256);
 
 impl Hasher {
@@ -58,12 +56,13 @@ impl Hasher {
     }
 }
 
-/// A verdict stored with its lines relative to the snippet's first line.
+/// A verdict stored with its lines relative to the snippet's first line; written from a
+/// borrowed verdict (`Entry<&Verdict>`), read back as `Entry<Verdict>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Entry {
+struct Entry<V = Verdict> {
     /// The snippet's first line when it ran.
     line: u32,
-    verdict: Verdict,
+    verdict: V,
 }
 
 /// The verdicts of earlier runs, in a database under the cache folder (see [`store`]): each
@@ -79,7 +78,8 @@ pub struct ResultCache {
     touched: RefCell<Vec<Key>>,
     warnings: Vec<String>,
     environment: String,
-    settings: String,
+    /// What starts every snippet's key: the environment and the settings, hashed once.
+    snippet_keys: Hasher,
 }
 
 impl ResultCache {
@@ -99,7 +99,12 @@ impl ResultCache {
             touched: RefCell::new(Vec::new()),
             warnings,
             environment: environment.to_string(),
-            settings: settings.to_string(),
+            snippet_keys: {
+                let mut hasher = Hasher::new();
+                hasher.field(environment.as_bytes());
+                hasher.field(settings.as_bytes());
+                hasher
+            },
         }
     }
 
@@ -118,14 +123,16 @@ impl ResultCache {
     /// The key of a snippet that runs after `fixtures` (name and code each), as the
     /// module's documentation lists it.
     fn snippet_key(&self, snippet: &Snippet, fixtures: &[(String, String)]) -> Key {
-        let mut described = serde_json::to_value(snippet).unwrap_or_default();
-        if let Some(fields) = described.as_object_mut() {
-            for moving in POSITION {
-                fields.remove(moving);
-            }
-        }
-        let mut hasher = Hasher::new();
-        hasher.field(described.to_string().as_bytes());
+        // Where it stands, emptied; every other field, including any added later, counts.
+        let described = Snippet {
+            id: String::new(),
+            line: 0,
+            end_line: 0,
+            section: None,
+            ..snippet.clone()
+        };
+        let mut hasher = self.snippet_keys.clone();
+        hasher.field(&serde_json::to_vec(&described).unwrap_or_default());
         if let Some(module) = &snippet.module {
             // Editing the code beside a docstring must run its examples again.
             hasher.field(&std::fs::read(module).unwrap_or_default());
@@ -134,8 +141,6 @@ impl ResultCache {
             hasher.field(name.as_bytes());
             hasher.field(code.as_bytes());
         }
-        hasher.field(self.environment.as_bytes());
-        hasher.field(self.settings.as_bytes());
         hasher.finish()
     }
 
@@ -194,7 +199,7 @@ impl ResultCache {
         let key = self.snippet_key(snippet, fixtures);
         let entry = Entry {
             line: snippet.line,
-            verdict: verdict.clone(),
+            verdict,
         };
         if let Ok(json) = serde_json::to_string(&entry) {
             self.pending.insert(key, json);
@@ -529,7 +534,7 @@ mod tests {
         let here = snippet(10, "print(x)\n");
         let probe = cache(dir.path(), "env1");
         let hex = |key: Key| key.iter().map(|b| format!("{b:02x}")).collect::<String>();
-        let entry = serde_json::to_value(Entry {
+        let entry = serde_json::to_value(Entry::<Verdict> {
             line: 10,
             verdict: failure(11).into(),
         })

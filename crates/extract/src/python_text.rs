@@ -24,6 +24,9 @@ impl Import {
 /// (absolute imports on one line; anything more exotic is simply not learnt from).
 pub fn imports(code: &str) -> Vec<Import> {
     let mut out = Vec::new();
+    if !code.contains("import") {
+        return out; // most examples: read for nothing below
+    }
     let statements = code
         .lines()
         .flat_map(|line| line.split('#').next().unwrap_or("").split(';'));

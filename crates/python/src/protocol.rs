@@ -227,9 +227,11 @@ pub enum Request {
     Run(Job),
 }
 
-/// What a worker tells the main process.
+/// What a worker tells the main process. Externally tagged (`{"finished": {...}}`), as is
+/// [`ChildMessage`]: an internally tagged message is buffered whole before it is read, and
+/// these come once per snippet.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum WorkerMessage {
     /// The interpreter is up and the warm-up imports are done.
     Ready {

@@ -103,6 +103,8 @@ pub(crate) struct Worker {
     process: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// The line being read, kept between messages: one buffer, not one per verdict.
+    line: String,
 }
 
 impl Worker {
@@ -151,6 +153,7 @@ impl Worker {
             process,
             stdin,
             stdout,
+            line: String::new(),
         };
         match worker.next_message()? {
             Some(WorkerMessage::Ready { python, sandbox }) => Ok((worker, python, sandbox)),
@@ -205,10 +208,10 @@ impl Worker {
 
     /// The next line the worker wrote, parsed as `T`; `None` when it closed its stdout.
     pub(crate) fn next<T: serde::de::DeserializeOwned>(&mut self) -> Result<Option<T>> {
-        let mut line = String::new();
+        let line = &mut self.line;
         loop {
             line.clear();
-            match self.stdout.read_line(&mut line) {
+            match self.stdout.read_line(line) {
                 Ok(0) => return Ok(None),
                 Ok(_) => {}
                 // Ctrl-C interrupts the read; the worker is going away with it.
@@ -223,7 +226,7 @@ impl Worker {
             if line.trim().is_empty() {
                 continue;
             }
-            return serde_json::from_str(&line)
+            return serde_json::from_str(line)
                 .map(Some)
                 .with_context(|| format!("unreadable message from a worker: {}", line.trim()));
         }

@@ -428,9 +428,10 @@ pub enum Missing {
 
 /// A snippet's verdict on its way from the runner to the record: the outcome, and what the
 /// failure found missing. The record keeps the outcome (see [`Checked::into_record`]).
+/// The outcome is a field of its own, not flattened: a flattened struct is read through
+/// serde's buffering slow path, and every verdict of a run is read once from its worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
-    #[serde(flatten)]
     pub outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Missing>,

@@ -17,6 +17,10 @@ pub(super) fn code_references(doc_text: &str, snippets: &[Snippet]) -> Vec<Refer
     let doc_lines: Vec<&str> = doc_text.lines().collect();
     let mut out = Vec::new();
     for snippet in snippets {
+        if !snippet.code.contains("import") {
+            // Nothing imported, nothing taken from an import: most examples, read quickly.
+            continue;
+        }
         let mut seen: HashSet<String> = HashSet::new();
         let code = mask_strings_and_comments(&snippet.code);
         let bindings = imports(&without_prompts(&snippet.code));

@@ -132,9 +132,23 @@ impl Names {
     /// The import name of a library as written in prose, if `word` names one.
     /// `code` says the word was written as code, where English-word names count too.
     pub(crate) fn library(&self, word: &str, code: bool) -> Option<&str> {
-        let lower = word.to_lowercase();
-        let import = self.libraries.get(&lower)?;
-        let english = ENGLISH_WORDS.contains(&lower.as_str());
+        // Asked of most words of the prose, which name no library: an ASCII word is
+        // lowercased on the stack, not in a new string.
+        let mut ascii = [0u8; 32];
+        let owned;
+        let lower: &str = match ascii.get_mut(..word.len()) {
+            Some(bytes) if word.is_ascii() => {
+                bytes.copy_from_slice(word.as_bytes());
+                bytes.make_ascii_lowercase();
+                std::str::from_utf8(bytes).ok()?
+            }
+            _ => {
+                owned = word.to_lowercase();
+                &owned
+            }
+        };
+        let import = self.libraries.get(lower)?;
+        let english = ENGLISH_WORDS.contains(&lower);
         let capitalized = word.chars().next().is_some_and(char::is_uppercase);
         (!english || code || capitalized).then_some(import.as_str())
     }
@@ -194,6 +208,23 @@ mod tests {
         assert_eq!(names.library("Requests", false), Some("requests"));
         assert_eq!(names.library("requests", true), Some("requests"));
         assert_eq!(names.library("dropout", false), None);
+    }
+
+    #[test]
+    fn configured_names_of_any_length_and_script_are_found_in_any_case() {
+        let long = "The Extraordinarily Long Library Name";
+        let names = Names::new(&ReferenceContext {
+            libraries: vec![
+                (long.into(), "longlib".into()),
+                ("Ünicode".into(), "unicode_lib".into()),
+            ],
+            aliases: vec![],
+        });
+        assert!(long.len() > 32);
+        assert_eq!(names.library(long, false), Some("longlib"));
+        assert_eq!(names.library(&long.to_uppercase(), false), Some("longlib"));
+        assert_eq!(names.library("ÜNICODE", false), Some("unicode_lib"));
+        assert_eq!(names.library("SCIKIT-LEARN", false), Some("sklearn"));
     }
 
     #[test]
