@@ -488,3 +488,32 @@ fn names_in_code_are_checked_even_after_an_early_failure() {
     stable_settings()
         .bind(|| insta::assert_json_snapshot!("code_references", record["references"]));
 }
+
+/// With a document for every worker, a worker answers the names between two documents;
+/// with fewer, a worker of their own answers them beside the documents. Same answers.
+#[test]
+fn names_resolve_alike_between_documents_and_on_a_worker_of_their_own() {
+    let references = |jobs: &str| {
+        let output = snipcheck(&[
+            "check",
+            "fixtures/references/code.md",
+            DOC,
+            "fixtures/references/readmes",
+            "--config",
+            CONFIG,
+            "--no-cache",
+            "--jobs",
+            jobs,
+            "--format",
+            "json",
+        ]);
+        record(&output)["references"].clone()
+    };
+    let between_documents = references("1");
+    let beside = references("16");
+    assert!(
+        between_documents.as_array().unwrap().len() > 5,
+        "{between_documents}"
+    );
+    assert_eq!(between_documents, beside);
+}

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use snipcheck_cache::ResultCache;
+use snipcheck_python::pool::SideResolve;
 use snipcheck_python::protocol::{Answer, Query};
 use snipcheck_python::resolve::ResolveOptions;
 use snipcheck_python::{
@@ -269,23 +270,40 @@ fn run_pool(
         interrupted: false,
         cancelled: false,
     };
+    // With a document for every worker, no core is idle for a resolver of its own, which
+    // would import the libraries once more: a worker answers the names between two
+    // documents instead. Otherwise the resolver runs beside them, on a core of its own.
+    let documents = jobs.iter().filter(|j| !j.snippets.is_empty()).count();
+    let on_a_worker = (!queries.is_empty() && documents >= options.workers.max(1))
+        .then(|| SideResolve::new(snipcheck_python::resolve::job(resolving, queries)));
     let (result, answers) = std::thread::scope(|scope| {
-        let resolver = scope.spawn(|| references::resolve(resolving, queries));
+        let resolver = on_a_worker
+            .is_none()
+            .then(|| scope.spawn(|| references::resolve(resolving, queries)));
         let result = (total > 0).then(|| {
-            snipcheck_python::pool::run_in(session, cancel, options, jobs, |event| match event {
+            let progress = |event: Progress<'_>| match event {
                 Progress::Verdict { snippet, .. } => observer.verdict(snippet),
                 Progress::Slow {
                     snippet,
                     seconds,
                     limit,
                 } => observer.slow(snippet, seconds, limit),
-            })
+            };
+            let side = on_a_worker.as_ref();
+            snipcheck_python::pool::run_in(session, cancel, options, jobs, side, progress)
         });
-        (result, resolver.join())
+        (result, resolver.map(|r| r.join().unwrap_or_default()))
     });
     observer.ran();
     let result = result.transpose()?.unwrap_or(nothing_to_run);
-    Ok((result, answers.unwrap_or_default()))
+    let answers = match (answers, on_a_worker.and_then(|side| side.answers())) {
+        (Some(answers), _) => answers,
+        (None, Some(answered)) => snipcheck_python::resolve::in_order(queries, answered),
+        // No worker took them (the run was cut short, or each worker failed them).
+        (None, None) if result.interrupted || result.cancelled => Vec::new(),
+        (None, None) => references::resolve(resolving, queries),
+    };
+    Ok((result, answers))
 }
 
 /// The result cache as a run sees it: keys include the environment and the settings that

@@ -74,17 +74,55 @@ pub fn run(
         &Cancel::default(),
         options,
         jobs,
+        None,
         on_progress,
     )
 }
 
+/// Names to resolve on one of the run's warm workers, between two of its jobs, rather than
+/// on a worker of their own: that one imported the same libraries again, on a core the
+/// snippets' workers needed (1 000 snippets importing scikit-learn: three imports of it on
+/// two cores). The first worker to finish a job answers them.
+pub struct SideResolve {
+    waiting: Mutex<Option<crate::protocol::ResolveJob>>,
+    answers: Mutex<Option<std::collections::BTreeMap<usize, crate::protocol::Answer>>>,
+}
+
+impl SideResolve {
+    pub fn new(job: crate::protocol::ResolveJob) -> SideResolve {
+        SideResolve {
+            waiting: Mutex::new(Some(job)),
+            answers: Mutex::new(None),
+        }
+    }
+
+    /// The answers, once a worker gave them; `None` when no worker took the job (or it
+    /// failed), and the caller must resolve otherwise.
+    pub fn answers(&self) -> Option<std::collections::BTreeMap<usize, crate::protocol::Answer>> {
+        self.answers.lock().ok()?.take()
+    }
+
+    /// Answers the names on `worker`, if no other worker took them first.
+    fn answer_on(&self, worker: &mut Worker) {
+        let Some(job) = self.waiting.lock().ok().and_then(|mut w| w.take()) else {
+            return;
+        };
+        if let Ok(answers) = crate::resolve::ask(worker, &job) {
+            if let Ok(mut slot) = self.answers.lock() {
+                *slot = Some(answers);
+            }
+        }
+    }
+}
+
 /// [`run`] on the workers `session` keeps, which it keeps again afterwards; `cancel` stops
-/// the run early.
+/// the run early. `resolving`, when given, is answered by the first worker to finish a job.
 pub fn run_in(
     session: &Session,
     cancel: &Cancel,
     options: &PoolOptions,
     jobs: &[DocumentJob],
+    resolving: Option<&SideResolve>,
     mut on_progress: impl FnMut(Progress<'_>),
 ) -> Result<PoolResult> {
     session.begin(options)?;
@@ -128,6 +166,7 @@ pub fn run_in(
             let feeder = Feeder {
                 options,
                 plan: &plan,
+                resolving,
                 session,
                 cancel,
                 queue: &queue,
@@ -472,6 +511,7 @@ pub(crate) const WORKERS_PER_THREAD: usize = 3;
 struct Feeder<'a> {
     options: &'a PoolOptions,
     plan: &'a Plan<'a>,
+    resolving: Option<&'a SideResolve>,
     session: &'a Session,
     cancel: &'a Cancel,
     queue: &'a Mutex<VecDeque<Queued>>,
@@ -544,6 +584,11 @@ impl<'a> Feeder<'a> {
         match ended? {
             JobEnd::Done => {
                 self.plan.folders.part_ended(queued.part);
+                if let Some(resolving) = self.resolving {
+                    self.set_running(pid, Some(lease.warm().start_cost));
+                    resolving.answer_on(lease.worker());
+                    self.set_running(pid, None);
+                }
                 workers.push(lease);
             }
             JobEnd::WorkerDied { running, how } => {

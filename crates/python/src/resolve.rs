@@ -40,26 +40,42 @@ pub fn resolve(options: &ResolveOptions, queries: &[Query]) -> Result<Vec<Answer
         return Ok(Vec::new());
     }
     let (mut worker, ..) = Worker::start(&options.worker, Vec::new())?;
+    let answers = ask(&mut worker, &job(options, queries))?;
+    Ok(in_order(queries, answers))
+}
+
+/// The job that answers `queries`.
+pub fn job(options: &ResolveOptions, queries: &[Query]) -> ResolveJob {
+    ResolveJob {
+        resolve: queries.to_vec(),
+        cache_dir: options.cache_dir.clone(),
+        index_budget_s: options.index_budget_s,
+        timeout_s: options.timeout_s,
+    }
+}
+
+/// Has `worker` (any worker: each library is resolved in a child it forks) answer `job`.
+pub(crate) fn ask(worker: &mut Worker, job: &ResolveJob) -> Result<BTreeMap<usize, Answer>> {
     worker
-        .send(&ResolveJob {
-            resolve: queries.to_vec(),
-            cache_dir: options.cache_dir.clone(),
-            index_budget_s: options.index_budget_s,
-            timeout_s: options.timeout_s,
-        })
+        .send(job)
         .context("the resolving worker stopped listening")?;
     let mut answers: BTreeMap<usize, Answer> = BTreeMap::new();
     while let Some(ResolveMessage::Answer { answer }) = worker.next::<ResolveMessage>()? {
         answers.insert(answer.id, answer);
     }
-    Ok(queries
+    Ok(answers)
+}
+
+/// An answer for every query, in their order: unchecked where none came.
+pub fn in_order(queries: &[Query], mut answers: BTreeMap<usize, Answer>) -> Vec<Answer> {
+    queries
         .iter()
         .map(|q| {
             answers.remove(&q.id).unwrap_or_else(|| {
                 unchecked(q.id, "the worker resolving names stopped before answering")
             })
         })
-        .collect())
+        .collect()
 }
 
 fn unchecked(id: usize, reason: &str) -> Answer {

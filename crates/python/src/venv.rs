@@ -50,8 +50,13 @@ impl PythonEnv {
     /// of the interpreter once per environment and process.
     pub fn libpython(&self) -> Result<PathBuf> {
         static KNOWN: Mutex<BTreeMap<PathBuf, PathBuf>> = Mutex::new(BTreeMap::new());
-        if let Some(known) = KNOWN.lock().ok().and_then(|k| k.get(&self.root).cloned()) {
-            return Ok(known);
+        // Held while the interpreter is asked: the workers of a run start at once, and each
+        // asked it before.
+        let mut known = KNOWN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(found) = known.get(&self.root) {
+            return Ok(found.clone());
         }
         let found = find_libpython(&self.executable()).with_context(|| {
             format!(
@@ -59,9 +64,7 @@ impl PythonEnv {
                 self.root.display()
             )
         })?;
-        if let Ok(mut known) = KNOWN.lock() {
-            known.insert(self.root.clone(), found.clone());
-        }
+        known.insert(self.root.clone(), found.clone());
         Ok(found)
     }
 
