@@ -119,16 +119,10 @@ impl NamespaceMaker {
                 return Err(gone());
             }
             let mut answer = 0i32;
-            let mut iov = libc::iovec {
-                iov_base: (&mut answer as *mut i32).cast(),
-                iov_len: std::mem::size_of::<i32>(),
-            };
+            let mut iov = one_int(&mut answer);
             let mut control = ControlBuffer::new();
-            let mut header: libc::msghdr = std::mem::zeroed();
-            header.msg_iov = &mut iov;
-            header.msg_iovlen = 1;
-            header.msg_control = control.0.as_mut_ptr().cast();
-            header.msg_controllen = control.0.len();
+            let room = control.0.len();
+            let mut header = header(&mut iov, &mut control, room);
             loop {
                 let got = libc::recvmsg(
                     self.channel.as_raw_fd(),
@@ -156,6 +150,34 @@ impl NamespaceMaker {
             }
         }
     }
+}
+
+/// The buffer a message of one `i32` is sent from or received into.
+fn one_int(value: &mut i32) -> libc::iovec {
+    libc::iovec {
+        iov_base: (value as *mut i32).cast(),
+        iov_len: std::mem::size_of::<i32>(),
+    }
+}
+
+/// A message header over `iov` and the first `control_len` bytes of `control` (none: no
+/// control message).
+///
+/// # Safety
+/// `iov` and `control` must outlive every use of the header.
+unsafe fn header(
+    iov: &mut libc::iovec,
+    control: &mut ControlBuffer,
+    control_len: usize,
+) -> libc::msghdr {
+    let mut header: libc::msghdr = std::mem::zeroed();
+    header.msg_iov = iov;
+    header.msg_iovlen = 1;
+    if control_len > 0 {
+        header.msg_control = control.0.as_mut_ptr().cast();
+        header.msg_controllen = control_len;
+    }
+    header
 }
 
 /// Room for one control message carrying one descriptor, aligned as `cmsghdr` needs.
@@ -282,18 +304,15 @@ fn serve_as_maker(channel: RawFd, home: RawFd, worker: libc::pid_t) -> ! {
 /// In the maker only.
 unsafe fn answer(channel: RawFd, value: i32, descriptor: RawFd) {
     let mut value = value;
-    let mut iov = libc::iovec {
-        iov_base: (&mut value as *mut i32).cast(),
-        iov_len: std::mem::size_of::<i32>(),
-    };
+    let mut iov = one_int(&mut value);
     let mut control = ControlBuffer::new();
-    let mut header: libc::msghdr = std::mem::zeroed();
-    header.msg_iov = &mut iov;
-    header.msg_iovlen = 1;
+    let space = if descriptor >= 0 {
+        libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize
+    } else {
+        0
+    };
+    let header = header(&mut iov, &mut control, space);
     if descriptor >= 0 {
-        let space = libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) as usize;
-        header.msg_control = control.0.as_mut_ptr().cast();
-        header.msg_controllen = space;
         let cmsg = libc::CMSG_FIRSTHDR(&header);
         (*cmsg).cmsg_level = libc::SOL_SOCKET;
         (*cmsg).cmsg_type = libc::SCM_RIGHTS;
