@@ -5,18 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use crate::support::{command_in, json_record, snippet_verdicts, stderr, stdout};
-
-/// A copy of fixtures/gate: three snippets, one of which fails (`scores` is not defined).
-fn workspace() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/gate");
-    for entry in std::fs::read_dir(source).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    dir
-}
+use crate::support::{
+    command_in, gate_workspace as workspace, json_record, snippet_verdicts, stderr, stdout,
+};
 
 /// The standard-library environment every test shares (built once under the target folder),
 /// so that a fresh cache folder does not build one of its own.

@@ -3,18 +3,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::support::{command_in, json_record, stable_settings, stderr, stdout};
-
-/// A copy of fixtures/gate in a temporary folder, so tests can edit its documents.
-fn workspace() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/gate");
-    for entry in std::fs::read_dir(source).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    dir
-}
+use crate::support::{
+    command_in, field_pairs, gate_workspace as workspace, json_record, stable_settings, stderr,
+    stdout,
+};
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     command_in(dir, args).output().unwrap()
@@ -28,17 +20,7 @@ fn edit(dir: &Path, from: &str, to: &str) {
 }
 
 fn changes(record: &serde_json::Value) -> Vec<(String, String)> {
-    record["baseline"]["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["kind"].as_str().unwrap().to_string(),
-                c["id"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    field_pairs(&record["baseline"]["changes"], "kind", "id")
 }
 
 fn pair(kind: &str, id: &str) -> (String, String) {

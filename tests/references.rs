@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::support::{
-    categories, record, snipcheck, snipcheck_in, stable_settings, stderr, stdout,
+    categories, field_pairs, record, snipcheck, snipcheck_in, stable_settings, stderr, stdout,
 };
 
 const CONFIG: &str = "fixtures/references/snipcheck.yaml";
@@ -53,17 +53,7 @@ fn ignored_claims_and_bare_names_as_errors_follow_the_config() {
     };
     let failing = run("references:\n  ignore: [parse]\n  bare: error\n");
     assert_eq!(failing.status.code(), Some(1), "{}", stderr(&failing));
-    let statuses: Vec<(String, String)> = record(&failing)["references"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["status"].as_str().unwrap().into(),
-                r["severity"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
+    let statuses = field_pairs(&record(&failing)["references"], "status", "severity");
     assert_eq!(
         statuses,
         [

@@ -165,17 +165,29 @@ pub fn categories(record: &serde_json::Value) -> Vec<&str> {
 
 /// `(id, category)` of every snippet of a JSON record.
 pub fn snippet_verdicts(record: &serde_json::Value) -> Vec<(String, String)> {
-    record["snippets"]
+    field_pairs(&record["snippets"], "id", "category")
+}
+
+/// The string fields `first` and `second` of each object of a JSON array.
+pub fn field_pairs(items: &serde_json::Value, first: &str, second: &str) -> Vec<(String, String)> {
+    let text = |item: &serde_json::Value, field: &str| item[field].as_str().unwrap().to_string();
+    items
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap().to_string(),
-                s["category"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|item| (text(item, first), text(item, second)))
         .collect()
+}
+
+/// A copy of fixtures/gate (three snippets, one of which fails: `scores` is not defined) in a
+/// temporary folder, so tests can edit its documents and keep a cache of their own.
+pub fn gate_workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root().join("fixtures/gate")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    dir
 }
 
 /// The version a section of fixtures/versions needs, from its heading: "tomllib (3.11)".
