@@ -479,11 +479,12 @@ fn names_in_code_are_checked_even_after_an_early_failure() {
         .bind(|| insta::assert_json_snapshot!("code_references", record["references"]));
 }
 
-/// With a document for every worker, a worker answers the names between two documents;
-/// with fewer, a worker of their own answers them beside the documents. Same answers.
+/// With a job for every worker, the workers answer the names between their jobs, each
+/// library on a worker that imported it if one did; with fewer, a worker of their own
+/// answers them beside the documents. Same answers.
 #[test]
 fn names_resolve_alike_between_documents_and_on_a_worker_of_their_own() {
-    let references = |jobs: &str| {
+    let references = |jobs: &str, isolate: &str| {
         let output = snipcheck(&[
             "check",
             "fixtures/references/code.md",
@@ -494,16 +495,20 @@ fn names_resolve_alike_between_documents_and_on_a_worker_of_their_own() {
             "--no-cache",
             "--jobs",
             jobs,
+            "--isolate",
+            isolate,
             "--format",
             "json",
         ]);
         record(&output)["references"].clone()
     };
-    let between_documents = references("1");
-    let beside = references("16");
+    let between_documents = references("1", "document");
+    let beside = references("16", "document");
     assert!(
         between_documents.as_array().unwrap().len() > 5,
         "{between_documents}"
     );
     assert_eq!(between_documents, beside);
+    let between_parts = references("2", "library");
+    assert_eq!(between_parts, beside);
 }

@@ -270,12 +270,12 @@ fn run_pool(
         interrupted: false,
         cancelled: false,
     };
-    // With a document for every worker, no core is idle for a resolver of its own, which
-    // would import the libraries once more: a worker answers the names between two
-    // documents instead. Otherwise the resolver runs beside them, on a core of its own.
-    let documents = jobs.iter().filter(|j| !j.snippets.is_empty()).count();
-    let on_a_worker = (!queries.is_empty() && documents >= options.workers.max(1))
-        .then(|| SideResolve::new(snipcheck_python::resolve::job(resolving, queries)));
+    // With a job for every worker, no core is idle for a resolver of its own, which would
+    // import the libraries once more: the workers answer the names between their jobs
+    // instead. Otherwise the resolver runs beside them, on a core of its own.
+    let on_a_worker = (!queries.is_empty()
+        && snipcheck_python::pool::jobs_at_once(options, jobs) >= options.workers.max(1))
+    .then(|| SideResolve::new(snipcheck_python::resolve::job(resolving, queries)));
     let (result, answers) = std::thread::scope(|scope| {
         let resolver = on_a_worker
             .is_none()
@@ -296,12 +296,19 @@ fn run_pool(
     });
     observer.ran();
     let result = result.transpose()?.unwrap_or(nothing_to_run);
-    let answers = match (answers, on_a_worker.and_then(|side| side.answers())) {
+    let answers = match (answers, on_a_worker) {
         (Some(answers), _) => answers,
-        (None, Some(answered)) => snipcheck_python::resolve::in_order(queries, answered),
-        // No worker took them (the run was cut short, or each worker failed them).
-        (None, None) if result.interrupted || result.cancelled => Vec::new(),
-        (None, None) => references::resolve(resolving, queries),
+        (None, Some(side)) => {
+            let (mut answered, unasked) = side.answers();
+            // No worker took these: the run was cut short (a cancelled run reports
+            // nothing anyway), or no worker was left to ask.
+            if !unasked.is_empty() && !result.interrupted && !result.cancelled {
+                let late = references::resolve(resolving, &unasked);
+                answered.extend(late.into_iter().map(|answer| (answer.id, answer)));
+            }
+            snipcheck_python::resolve::in_order(queries, answered)
+        }
+        (None, None) => Vec::new(),
     };
     Ok((result, answers))
 }

@@ -14,6 +14,7 @@
 
 mod capture;
 mod child;
+mod import_weight;
 mod imports;
 mod interpreter;
 pub mod interpreters;
@@ -27,6 +28,7 @@ pub mod resolve;
 pub mod sandbox;
 pub mod session;
 mod shared_state;
+mod side_resolve;
 pub mod skips;
 mod supervise;
 pub mod venv;

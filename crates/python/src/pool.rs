@@ -18,6 +18,7 @@ use snipcheck_record::{Category, Outcome, PythonInfo, SandboxReport, Snippet, Ve
 use crate::interrupt::{interrupted, kill_workers, Cancel};
 use crate::protocol::{self, time_limit, Isolation, Job, WorkerMessage};
 use crate::session::{Lease, Session};
+pub use crate::side_resolve::SideResolve;
 use crate::work_folders::WorkFolders;
 use crate::worker_process::{PoolOptions, Worker};
 
@@ -79,44 +80,18 @@ pub fn run(
     )
 }
 
-/// Names to resolve on one of the run's warm workers, between two of its jobs, rather than
-/// on a worker of their own: that one imported the same libraries again, on a core the
-/// snippets' workers needed (1 000 snippets importing scikit-learn: three imports of it on
-/// two cores). The first worker to finish a job answers them.
-pub struct SideResolve {
-    waiting: Mutex<Option<crate::protocol::ResolveJob>>,
-    answers: Mutex<Option<std::collections::BTreeMap<usize, crate::protocol::Answer>>>,
-}
-
-impl SideResolve {
-    pub fn new(job: crate::protocol::ResolveJob) -> SideResolve {
-        SideResolve {
-            waiting: Mutex::new(Some(job)),
-            answers: Mutex::new(None),
-        }
-    }
-
-    /// The answers, once a worker gave them; `None` when no worker took the job (or it
-    /// failed), and the caller must resolve otherwise.
-    pub fn answers(&self) -> Option<std::collections::BTreeMap<usize, crate::protocol::Answer>> {
-        self.answers.lock().ok()?.take()
-    }
-
-    /// Answers the names on `worker`, if no other worker took them first.
-    fn answer_on(&self, worker: &mut Worker) {
-        let Some(job) = self.waiting.lock().ok().and_then(|mut w| w.take()) else {
-            return;
-        };
-        if let Ok(answers) = crate::resolve::ask(worker, &job) {
-            if let Ok(mut slot) = self.answers.lock() {
-                *slot = Some(answers);
-            }
-        }
+/// How many jobs the pool cuts `jobs` into: documents, or their parts under `--isolate
+/// library` and `--isolate snippet`.
+pub fn jobs_at_once(options: &PoolOptions, jobs: &[DocumentJob]) -> usize {
+    match options.isolate {
+        Isolation::Document => jobs.iter().filter(|j| !j.snippets.is_empty()).count(),
+        isolate => split_into_parts(jobs, isolate).len(),
     }
 }
 
 /// [`run`] on the workers `session` keeps, which it keeps again afterwards; `cancel` stops
-/// the run early. `resolving`, when given, is answered by the first worker to finish a job.
+/// the run early. `resolving`, when given, is answered by the workers between their jobs
+/// (see [`SideResolve`]).
 pub fn run_in(
     session: &Session,
     cancel: &Cancel,
@@ -137,16 +112,15 @@ pub fn run_in(
     };
     // The queue holds where each part stands, not its snippets: a job's copy of them is
     // made when a worker takes it, so a large run holds its snippets once.
-    let queue: Mutex<VecDeque<Queued>> =
-        Mutex::new((0..parts.len()).map(|part| plan.queued(part)).collect());
-    let pending = queue.lock().map(|q| q.len()).unwrap_or(0);
-    let workers = if options.isolate == Isolation::Library {
-        // Documents are cut so that their libraries import at once: a worker per part
-        // (within reason), or the slowest import could start last.
-        parts.len().clamp(1, 2 * options.workers.max(1))
-    } else {
-        options.workers.clamp(1, pending.max(1))
-    };
+    let mut queued: Vec<Queued> = (0..parts.len()).map(|part| plan.queued(part)).collect();
+    let pending = queued.len();
+    let workers = options.workers.clamp(1, pending.max(1));
+    if options.isolate == Isolation::Library && pending > workers {
+        // Documents are cut so that their libraries import at once: with more parts than
+        // workers, the slowest imports must not start last.
+        heaviest_first(&mut queued, &options.env);
+    }
+    let queue: Mutex<VecDeque<Queued>> = Mutex::new(queued.into());
     let (sender, receiver) = mpsc::channel::<Event>();
     let mut inbox = Inbox {
         receiver,
@@ -161,9 +135,10 @@ pub fn run_in(
     let mut cancelled_at = None;
 
     std::thread::scope(|scope| {
-        for _ in 0..workers.min(pending) {
+        for id in 0..workers.min(pending) {
             let sender = sender.clone();
             let feeder = Feeder {
+                id,
                 options,
                 plan: &plan,
                 resolving,
@@ -509,6 +484,8 @@ pub(crate) const WORKERS_PER_THREAD: usize = 3;
 
 /// What one feeding thread works with.
 struct Feeder<'a> {
+    /// Tells the threads apart (for [`SideResolve`]).
+    id: usize,
     options: &'a PoolOptions,
     plan: &'a Plan<'a>,
     resolving: Option<&'a SideResolve>,
@@ -530,15 +507,23 @@ impl<'a> Feeder<'a> {
     fn feed(&self) -> Result<()> {
         // Most recently used last.
         let mut workers: Vec<Lease<'a>> = Vec::new();
-        while let Some(end) = self.feed_one(&mut workers)? {
-            if end == Fed::Stop {
-                break;
+        let fed = (|| {
+            while let Some(end) = self.feed_one(&mut workers)? {
+                if end == Fed::Stop {
+                    break;
+                }
             }
+            Ok(())
+        })();
+        if let Some(resolving) = self.resolving {
+            let stopped = interrupted() || self.cancel.is_cancelled();
+            let last = workers.last_mut().filter(|_| !stopped);
+            resolving.leaving(self.id, last.map(|lease| lease.worker()));
         }
         for lease in workers {
             lease.keep();
         }
-        Ok(())
+        fed
     }
 
     /// Runs the next job; `None` when the queue is empty.
@@ -564,6 +549,12 @@ impl<'a> Feeder<'a> {
                 if workers.len() >= WORKERS_PER_THREAD {
                     workers.remove(0).keep();
                 }
+                if let Some(resolving) = self.resolving {
+                    // Said before the worker is ready: its warm-up can take seconds, while
+                    // another thread decides what to leave to it.
+                    let held = workers.iter().flat_map(|w| &w.warm().worker.warm);
+                    resolving.holds(self.id, held.chain(&wanted));
+                }
                 let lease = self.session.lease(options, wanted, imports)?;
                 let ready = lease.warm();
                 let _ = self
@@ -586,7 +577,7 @@ impl<'a> Feeder<'a> {
                 self.plan.folders.part_ended(queued.part);
                 if let Some(resolving) = self.resolving {
                     self.set_running(pid, Some(lease.warm().start_cost));
-                    resolving.answer_on(lease.worker());
+                    resolving.answer_warm(lease.worker());
                     self.set_running(pid, None);
                 }
                 workers.push(lease);
@@ -677,6 +668,28 @@ fn take_job(
             }),
     };
     Ok(queue.remove(position.unwrap_or(0)))
+}
+
+/// Orders the parts by how heavy their imports look (see [`import_weight`]), heaviest
+/// first; stable, so equal parts keep document order.
+///
+/// [`import_weight`]: crate::import_weight
+fn heaviest_first(queued: &mut [Queued], env: &crate::venv::PythonEnv) {
+    let library = |m: &str| m.split('.').next().unwrap_or(m).to_string();
+    let libraries = |q: &Queued| {
+        let mut all: Vec<String> = q.imports.iter().map(|m| library(m)).collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    let mut every: Vec<String> = queued.iter().flat_map(libraries).collect();
+    every.sort();
+    every.dedup();
+    let weights =
+        crate::import_weight::weigh(env, &every.iter().map(String::as_str).collect::<Vec<_>>());
+    queued.sort_by_cached_key(|q| {
+        std::cmp::Reverse(libraries(q).iter().map(|l| weights[l]).sum::<u64>())
+    });
 }
 
 /// A part waiting in the queue: where it resumes, and the modules its snippets and the
@@ -882,6 +895,38 @@ mod tests {
             vec![part(&[0, 7]), part(&[1, 3, 4]), part(&[5, 6]), part(&[2])]
         );
         assert_eq!(split_into_parts(&jobs, Isolation::Document).len(), 1);
+    }
+
+    #[test]
+    fn the_parts_with_the_heaviest_imports_go_first_equal_ones_in_document_order() {
+        let root = tempfile::tempdir().unwrap();
+        let sp = root.path().join("lib/python3.11/site-packages");
+        for (package, files) in [("big", 30), ("mid", 20), ("small", 3)] {
+            std::fs::create_dir_all(sp.join(package)).unwrap();
+            for i in 0..files {
+                std::fs::write(sp.join(package).join(format!("m{i}.py")), "").unwrap();
+            }
+        }
+        let env = crate::venv::PythonEnv {
+            root: root.path().to_path_buf(),
+        };
+        let queued = |part: usize, imports: &[&str]| Queued {
+            part,
+            start: 0,
+            confirmed: false,
+            imports: imports.iter().map(|m| m.to_string()).collect(),
+        };
+        // Every part also imports what the fixture does (small).
+        let mut parts = vec![
+            queued(0, &["small", "missing"]),
+            queued(1, &["small.sub"]),
+            queued(2, &["mid.a", "small"]),
+            queued(3, &["big", "small"]),
+            queued(4, &[]),
+        ];
+        heaviest_first(&mut parts, &env);
+        let order: Vec<usize> = parts.iter().map(|q| q.part).collect();
+        assert_eq!(order, [3, 2, 0, 1, 4]);
     }
 
     #[test]
