@@ -244,7 +244,7 @@ def run_floor(ctx: dict, repeat: int) -> dict:
             "bench_vs_floor": round(min(walls) / min(floors), 3)}
 
 
-def run_guide(ctx: dict, repeat: int, venv: Path, isolate: str) -> dict:
+def run_guide(ctx: dict, repeat: int, venv: Path, isolate: str | None) -> dict:
     """The guide cold in its full environment against its slowest single import."""
     work = ctx["work"] / "guide"
     work.mkdir(parents=True, exist_ok=True)
@@ -253,13 +253,15 @@ def run_guide(ctx: dict, repeat: int, venv: Path, isolate: str) -> dict:
     imports, walls, summary = [], [], {}
     for i in range(repeat):
         imports.append(best_import(python, GUIDE_SLOWEST_IMPORT, 1, ctx["env"]))
-        argv = snipcheck(ctx["binary"], venv, work, "--config", str(config), "--isolate", isolate)
+        chosen = ["--isolate", isolate] if isolate else []
+        argv = snipcheck(ctx["binary"], venv, work, "--config", str(config), *chosen)
         run = measure(argv, work)
         summary = checked(run, work, None, "the guide")
         walls.append(run.wall_s)
         log(f"round {i + 1}/{repeat}  import {GUIDE_SLOWEST_IMPORT} {imports[-1]:.2f} s  "
             f"the guide {run.wall_s:.2f} s")
-    return {"env": str(venv), "isolate": isolate, "slowest_import_s": [round(t, 3) for t in imports],
+    return {"env": str(venv), "isolate": isolate or "as configured",
+            "slowest_import_s": [round(t, 3) for t in imports],
             "wall_s": [round(w, 3) for w in walls], "summary": summary,
             "guide_vs_slowest_import": round(min(walls) / min(imports), 3)}
 
@@ -287,7 +289,7 @@ def report(doc: dict) -> str:
         lines.append(f"\nBenchmark corpus: {min(floor['wall_s']):.2f} s; import floor "
                      f"(`import {FLOOR_IMPORTS}`): {min(floor['import_floor_s']):.2f} s.")
     if guide:
-        lines.append(f"The guide cold (`--isolate {guide['isolate']}`, {guide['env']}): "
+        lines.append(f"The guide cold (isolation {guide['isolate']}, {guide['env']}): "
                      f"{min(guide['wall_s']):.2f} s; `import "
                      f"{GUIDE_SLOWEST_IMPORT}`: {min(guide['slowest_import_s']):.2f} s "
                      f"({guide['summary']['snippets']} snippets, {guide['summary']['passed']} "
@@ -315,8 +317,8 @@ def main(argv: list[str]) -> int:
                    help="run only this part (repeatable)")
     p.add_argument("--guide-env", type=Path, metavar="VENV",
                    help="a venv with the guide's requirements (tensorflow...): measures the guide")
-    p.add_argument("--guide-isolate", default="document", choices=["document", "library"],
-                   help="the guide's isolation (default document)")
+    p.add_argument("--guide-isolate", choices=["document", "library"],
+                   help="the guide's isolation (default: its config's)")
     p.add_argument("--seed", type=int, default=4)
     p.add_argument("--cache", type=Path, default=ROOT / "target" / "bench",
                    help="venv, corpora and results (default target/bench)")
