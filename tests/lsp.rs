@@ -352,6 +352,38 @@ fn an_edit_is_checked_on_the_warm_worker_and_nothing_the_last_check_changed_leak
     client.exit_cleanly();
 }
 
+/// The processes of a check on a kept worker are capped as those of the first: the run's
+/// sweep for cgroups that killed workers left behind spares those of the workers kept.
+#[test]
+fn a_kept_worker_keeps_its_process_cap_between_checks() {
+    let (dir, uri, text) = session_fixture("capped.md");
+    let mut client = Client::start(dir.path());
+    client.initialize(dir.path());
+    client.open(&uri, &text);
+    let first = findings(&client.diagnostics(1));
+    client.change(&uri, 2, &fixture_text("capped-edited.md"));
+    let second = findings(&client.diagnostics(2));
+    let capped = |found: &[(u64, String, String)], prefix: &str| {
+        assert_eq!(found.len(), 1, "{found:?}");
+        let message = found[0]
+            .2
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{found:?}"));
+        message.to_string()
+    };
+    let before = capped(&first, "ValueError: capped: ");
+    let after = capped(&second, "ValueError: capped after the edit: ");
+    assert_eq!(client.session(3).workers_reused, 1);
+    assert_eq!(before, after, "the first check's cap: {before}");
+    // Cgroups are writable wherever a process may create one under the pids hierarchy.
+    if std::fs::metadata("/sys/fs/cgroup/pids/cgroup.procs").is_ok()
+        && unsafe { libc::geteuid() } == 0
+    {
+        assert_eq!(before, "True");
+    }
+    client.exit_cleanly();
+}
+
 #[test]
 fn a_snippet_that_kills_or_hangs_its_worker_is_its_diagnostic_and_the_next_edit_gets_a_worker() {
     let (dir, uri, text) = session_fixture("killer.md");

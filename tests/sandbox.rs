@@ -181,3 +181,44 @@ fn a_snippet_that_kills_its_worker_is_the_only_one_charged() {
         );
     }
 }
+
+/// Every worker holds a cgroup of its own where cgroups can be written; a run removes them
+/// all, also that of a worker a snippet killed and those of the workers it ends itself.
+#[test]
+fn a_run_leaves_no_cgroup_behind() {
+    let mut command = command_in(
+        &root(),
+        &[
+            "check",
+            "--config",
+            "fixtures/sandbox/worker.yaml",
+            "--no-cache",
+            "--format",
+            "json",
+        ],
+    );
+    let run = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the snipcheck binary runs");
+    let prefix = format!("snipcheck-{}-", run.id());
+    let output = run.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let record: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Root can write the v1 pids hierarchy where there is one (this project's machines).
+    if std::fs::metadata("/sys/fs/cgroup/pids/cgroup.procs").is_ok()
+        && unsafe { libc::geteuid() } == 0
+    {
+        let capped = &record["sandbox"]["process_limit"];
+        assert!(capped.is_number(), "{}", record["sandbox"]);
+    }
+    let left: Vec<String> = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"]
+        .iter()
+        .filter_map(|root| std::fs::read_dir(root).ok())
+        .flatten()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(&prefix))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -233,8 +233,17 @@ fn probe_landlock_in(parent: &Path) -> Result<String, String> {
 
 /// A cgroup (v1 `pids` or v2) that caps a child's processes and can kill all of them, even
 /// those that left its process group. Only available to root or with a delegated cgroup.
+///
+/// A worker moves itself in once ([`ProcessCap::hold`]), so each child it forks is in the
+/// cgroup from its first instruction: moving a process in takes the kernel an RCU grace
+/// period (6 to 19 ms here), during which a child moved in after its fork had already run
+/// its document's first snippets, and anything they forked stayed outside the cap.
 pub struct ProcessCap {
     dir: PathBuf,
+    max_processes: u64,
+    /// The process that holds the cgroup as its own (the worker), spared by
+    /// [`ProcessCap::kill_all`].
+    holder: Option<libc::pid_t>,
 }
 
 impl ProcessCap {
@@ -254,17 +263,58 @@ impl ProcessCap {
                 }
                 // Left by a child of this run whose pid has come round again (pids wrap at
                 // a few tens of thousands): ours by its name, so clear it and start anew.
-                drop(ProcessCap { dir: dir.clone() });
+                drop(ProcessCap::found(dir.clone()));
                 if std::fs::create_dir(&dir).is_err() {
                     continue;
                 }
             }
             if std::fs::write(dir.join("pids.max"), max_processes.to_string()).is_ok() {
-                return Some(ProcessCap { dir });
+                return Some(ProcessCap {
+                    dir,
+                    max_processes,
+                    holder: None,
+                });
             }
             let _ = std::fs::remove_dir(&dir);
         }
         None
+    }
+
+    /// A cgroup found on disk, to be cleared.
+    fn found(dir: PathBuf) -> ProcessCap {
+        ProcessCap {
+            dir,
+            max_processes: 0,
+            holder: None,
+        }
+    }
+
+    /// Moves this process into the cgroup, so its children are born in it. False where it
+    /// cannot: each child is then moved in with [`ProcessCap::add`].
+    pub fn hold(&mut self) -> bool {
+        let pid = std::process::id() as libc::pid_t;
+        self.holder = Some(pid);
+        if self.leave_room_for_children() && self.add(pid) {
+            return true;
+        }
+        self.holder = None;
+        false
+    }
+
+    /// Whether this process holds the cgroup, its children born in it.
+    pub fn holds_children(&self) -> bool {
+        self.holder == Some(std::process::id() as libc::pid_t)
+    }
+
+    /// Raises the cap by the holder's own threads (a library imported before forking may
+    /// have started some), so a child may still start `max_processes` of its own.
+    pub fn leave_room_for_children(&self) -> bool {
+        let own = match self.holder {
+            Some(_) => std::fs::read_dir("/proc/self/task").map_or(1, |tasks| tasks.count()),
+            None => 0,
+        };
+        let max = self.max_processes + own as u64;
+        std::fs::write(self.dir.join("pids.max"), max.to_string()).is_ok()
     }
 
     /// Moves a process (and its future children) into the cgroup.
@@ -272,11 +322,15 @@ impl ProcessCap {
         std::fs::write(self.dir.join("cgroup.procs"), pid.to_string()).is_ok()
     }
 
-    /// Kills every process in the cgroup until none is left.
+    /// Kills every process in the cgroup but its holder, until none is left.
     pub fn kill_all(&self) {
         for _ in 0..100 {
             let procs = std::fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
-            let pids: Vec<libc::pid_t> = procs.lines().filter_map(|l| l.parse().ok()).collect();
+            let pids: Vec<libc::pid_t> = procs
+                .lines()
+                .filter_map(|l| l.parse().ok())
+                .filter(|&pid| Some(pid) != self.holder)
+                .collect();
             if pids.is_empty() {
                 return;
             }
@@ -292,6 +346,12 @@ impl ProcessCap {
 impl Drop for ProcessCap {
     fn drop(&mut self) {
         self.kill_all();
+        if self.holds_children() {
+            // A cgroup holding a process cannot be removed: back to where it was made.
+            if let Some(root) = self.dir.parent() {
+                let _ = std::fs::write(root.join("cgroup.procs"), std::process::id().to_string());
+            }
+        }
         // Removal fails while a killed process is still being reaped; retry briefly.
         for _ in 0..50 {
             if std::fs::remove_dir(&self.dir).is_ok() {
@@ -309,7 +369,9 @@ pub fn cgroup_prefix() -> String {
     format!("snipcheck-{run}-")
 }
 
-/// Kills the processes and removes the cgroups of run `run_id` that are still there.
+/// Kills the processes and removes the cgroups of run `run_id` that are still there, but
+/// those of its workers still running: a session keeps them, and their cgroups, for the
+/// next run.
 pub fn sweep_cgroups(run_id: u32) {
     let prefix = format!("snipcheck-{run_id}-");
     for root in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"] {
@@ -317,20 +379,54 @@ pub fn sweep_cgroups(run_id: u32) {
             continue;
         };
         for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                drop(ProcessCap { dir: entry.path() });
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name.strip_prefix(&prefix) else {
+                continue;
+            };
+            let worker = rest
+                .strip_prefix("worker-")
+                .and_then(|pid| pid.parse().ok());
+            if worker.is_some_and(|pid| is_running_child(pid, run_id)) {
+                continue;
             }
+            drop(ProcessCap::found(entry.path()));
         }
     }
+}
+
+/// Whether `pid` is a child of `parent` that has not ended (a zombie has).
+fn is_running_child(pid: u32, parent: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // `pid (comm) state ppid ...`: the command may hold spaces and parentheses.
+    let Some((_, after)) = stat.rsplit_once(") ") else {
+        return false;
+    };
+    let mut fields = after.split(' ');
+    let state = fields.next();
+    let ppid = fields.next().and_then(|p| p.parse::<u32>().ok());
+    state != Some("Z") && ppid == Some(parent)
 }
 
 /// The cgroup of one worker (see [`ProcessCap`]), where cgroups can be written and the
 /// config caps processes.
 pub fn worker_process_cap(options: &SandboxOptions) -> Option<ProcessCap> {
-    ProcessCap::create(
-        &format!("{}worker-{}", cgroup_prefix(), std::process::id()),
-        options.max_processes,
-    )
+    let name = format!("{}worker-{}", cgroup_prefix(), std::process::id());
+    ProcessCap::create(&name, options.max_processes)
+}
+
+/// Clears and removes the cgroup of worker `pid`, started by this process, which has ended
+/// (killed, it could not).
+pub(crate) fn remove_worker_cgroup(pid: u32) {
+    // The run id this process gave the worker: its own pid.
+    let name = format!("snipcheck-{}-worker-{pid}", std::process::id());
+    for root in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"] {
+        let dir = Path::new(root).join(&name);
+        if dir.exists() {
+            drop(ProcessCap::found(dir));
+        }
+    }
 }
 
 /// What the worker could put in place, for the record.
@@ -421,6 +517,80 @@ mod tests {
             cap.kill_all();
             assert_eq!(procs(), "");
         }
+    }
+
+    /// A worker holding its cgroup: the children it forks are in it from birth, and
+    /// emptying it spares the worker. Run in a forked process, which moves itself.
+    #[test]
+    fn the_children_of_a_worker_holding_its_cgroup_are_born_in_it() {
+        let name = format!("{}held-{}", cgroup_prefix(), std::process::id());
+        let Some(mut cap) = ProcessCap::create(&name, 8) else {
+            return; // cgroups are not writable here
+        };
+        let worker = unsafe { libc::fork() };
+        if worker == 0 {
+            let code = (|| {
+                if !cap.hold() {
+                    return 10;
+                }
+                let child = unsafe { libc::fork() };
+                if child == 0 {
+                    unsafe { libc::pause() };
+                    unsafe { libc::_exit(0) };
+                }
+                // Read at once: a child moved in after its fork would not be in it yet.
+                let cgroup = std::fs::read_to_string(format!("/proc/{child}/cgroup"));
+                let born_in = cgroup.is_ok_and(|c| c.contains(&name));
+                cap.kill_all();
+                crate::process::reap(child);
+                let procs = std::fs::read_to_string(cap.dir.join("cgroup.procs"));
+                let only_holder = procs.is_ok_and(|p| p.trim() == std::process::id().to_string());
+                match (born_in, only_holder) {
+                    (true, true) => 0,
+                    (false, _) => 11,
+                    (true, false) => 12,
+                }
+            })();
+            drop(cap);
+            unsafe { libc::_exit(code) };
+        }
+        let status = crate::process::reap(worker);
+        assert!(libc::WIFEXITED(status), "{status}");
+        assert_eq!(
+            libc::WEXITSTATUS(status),
+            0,
+            "10: no hold, 11: born outside, 12: holder killed"
+        );
+        // The worker left and removed it as it ended.
+        assert!(!cap.dir.exists());
+        std::mem::forget(cap);
+    }
+
+    #[test]
+    fn the_sweep_spares_the_cgroups_of_running_children_only() {
+        let parent = std::process::id();
+        let child = unsafe { libc::fork() };
+        if child == 0 {
+            unsafe { libc::pause() };
+            unsafe { libc::_exit(0) };
+        }
+        assert!(is_running_child(child as u32, parent));
+        assert!(!is_running_child(child as u32, parent + 1));
+        unsafe { libc::kill(child, libc::SIGKILL) };
+        // A zombie has ended: its cgroup may go. Waited for, not reaped.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let waited = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                child as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        assert_eq!(waited, 0);
+        assert!(!is_running_child(child as u32, parent));
+        crate::process::reap(child);
+        assert!(!is_running_child(child as u32, parent));
     }
 
     #[test]

@@ -132,6 +132,9 @@ fn start_child<'a>(ctx: &mut JobContext<'a>, first: usize) -> Result<Child<'a>> 
         ctx.protocol.as_raw_fd(),
     ];
     close.extend(confirmation.as_ref().map(|(_, write)| write.as_raw_fd()));
+    if let Some(cap) = ctx.cap.filter(|cap| cap.holds_children()) {
+        cap.leave_room_for_children();
+    }
     let pid = Python::attach(|py| {
         // Whatever Python buffered must not be written twice, once by each process.
         let _ = ctx.runner.bind(py).call_method0("restore_stdio");
@@ -168,7 +171,8 @@ fn start_child<'a>(ctx: &mut JobContext<'a>, first: usize) -> Result<Child<'a>> 
     // Set the group from this side too, so a kill right after the fork cannot miss it.
     // SAFETY: setpgid on our own child.
     unsafe { libc::setpgid(pid, pid) };
-    let cap = ctx.cap.filter(|cap| cap.add(pid));
+    // Born in the cgroup where the worker holds it; else moved in now, having already run.
+    let cap = ctx.cap.filter(|cap| cap.holds_children() || cap.add(pid));
     Ok(Child {
         pid,
         pidfd: pidfd_open(pid).context("cannot watch the child process")?,

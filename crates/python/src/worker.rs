@@ -112,16 +112,21 @@ fn serve(
         }
     };
     let landlock = sandbox::probe_landlock();
-    // One cgroup for the worker's life, joined by each child in turn (a job's children run
+    // One cgroup for the worker's life, holding each child in turn (a job's children run
     // one at a time) and emptied when each ends: making and removing one per document cost
     // more than the snippets of a small one.
-    let cap = sandbox::worker_process_cap(options);
+    let mut cap = sandbox::worker_process_cap(options);
     // Before Python starts, while the process is small (see `pid_namespace`).
     let namespaces = if options.pid_namespace {
         NamespaceMaker::start()
     } else {
         Err("disabled in the config".into())
     };
+    // The worker moves in itself, after the namespace maker is forked (its namespaces' inits
+    // outlive the children), so that each child is born in the cgroup.
+    if let Some(cap) = cap.as_mut() {
+        cap.hold();
+    }
     let pid_namespace = namespaces.as_ref().map(drop).map_err(Clone::clone);
 
     let env = PythonEnv {

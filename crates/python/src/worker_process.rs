@@ -240,6 +240,9 @@ impl Drop for Worker {
         }
         let _ = self.process.kill();
         let _ = self.process.wait();
+        // It holds its cgroup until it ends, so the run's sweep spares it: killed, it could
+        // not remove it.
+        crate::sandbox::remove_worker_cgroup(self.process.id());
     }
 }
 
