@@ -32,12 +32,7 @@ struct State {
 impl SideResolve {
     pub fn new(mut job: ResolveJob) -> SideResolve {
         let mut waiting: Vec<(String, Vec<Query>)> = Vec::new();
-        for query in std::mem::take(&mut job.resolve) {
-            match waiting.iter_mut().find(|(l, _)| *l == query.library) {
-                Some((_, list)) => list.push(query),
-                None => waiting.push((query.library.clone(), vec![query])),
-            }
-        }
+        wait_by_library(&mut waiting, std::mem::take(&mut job.resolve));
         SideResolve {
             state: Mutex::new(State {
                 limits: job,
@@ -124,11 +119,28 @@ impl SideResolve {
     }
 
     fn ask(&self, worker: &mut Worker, job: &ResolveJob) {
-        // Answers lost with a failing worker read as unchecked, as from a resolver of
-        // their own that failed.
-        let answered = crate::resolve::ask(worker, job).unwrap_or_default();
-        if let Ok(mut state) = self.state.lock() {
-            state.answers.extend(answered);
+        let answered = crate::resolve::ask(worker, job);
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        match answered {
+            Ok(answers) => state.answers.extend(answers),
+            // The worker failed: the queries wait again, for another worker or for the
+            // caller (see [`SideResolve::answers`]).
+            Err(_) => wait_by_library(&mut state.waiting, job.resolve.iter().cloned()),
+        }
+    }
+}
+
+/// Adds `queries` to the libraries waiting, each to its library's list.
+fn wait_by_library(
+    waiting: &mut Vec<(String, Vec<Query>)>,
+    queries: impl IntoIterator<Item = Query>,
+) {
+    for query in queries {
+        match waiting.iter_mut().find(|(l, _)| *l == query.library) {
+            Some((_, list)) => list.push(query),
+            None => waiting.push((query.library.clone(), vec![query])),
         }
     }
 }
