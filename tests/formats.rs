@@ -237,3 +237,24 @@ fn sessions_keep_their_namespace_when_snippets_are_isolated() {
         assert_eq!(run("snippet"), run("document"), "{fixture}");
     }
 }
+
+/// doctest (with pdb and unittest) is loaded only for the documents that need it: a plain
+/// snippet's interpreter is not one that imported them, and a session still runs.
+#[test]
+fn doctest_is_loaded_only_where_a_snippet_needs_it() {
+    for jobs in ["1", "2"] {
+        let output = snipcheck(&[
+            "check",
+            "fixtures/formats/lazy-doctest",
+            "--config",
+            "fixtures/formats/snipcheck.yaml",
+            "--jobs",
+            jobs,
+            "--format",
+            "json",
+        ]);
+        let record = record(&output);
+        assert_eq!(output.status.code(), Some(0), "{}", record["snippets"]);
+        assert_eq!(record["summary"]["passed"], 2, "{}", record["summary"]);
+    }
+}

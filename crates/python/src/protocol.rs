@@ -139,6 +139,19 @@ pub struct Job {
     pub folders: Option<crate::sandbox::Folders>,
 }
 
+impl Job {
+    /// Whether a snippet of the job runs through doctest (`needs_doctest` in `snippet.py`,
+    /// which loads the doctest runner in the child when the worker has not).
+    pub(crate) fn needs_doctest(&self) -> bool {
+        self.snippets.iter().any(|s| {
+            s.kind == snipcheck_record::SnippetKind::Doctest
+                || s.expected_output.is_some()
+                || !s.options.is_empty()
+                || s.object.is_some()
+        })
+    }
+}
+
 /// A setup fixture: Python code run in a snippet's fresh namespace before the snippet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fixture {

@@ -79,17 +79,46 @@ def run_snippet(snippet_json):
     return json.dumps(result)
 
 
-def _run_snippet(snippet):
-    import _snipcheck_doctest as doctests
+# The doctest runner's source, set by the worker, which loads it only for the jobs that need
+# it (see `doctest_runner`).
+DOCTEST_SOURCE = None
 
+
+def doctest_runner():
+    """The doctest runner, loaded on first use: importing `doctest` brings `pdb` and
+    `unittest` (71 modules, 5 MB), half of a bare worker's heap, which every fork of the
+    worker copies the page tables of and every child tears down."""
+    module = sys.modules.get("_snipcheck_doctest")
+    if module is None:
+        module = types.ModuleType("_snipcheck_doctest")
+        sys.modules[module.__name__] = module
+        try:
+            exec(compile(DOCTEST_SOURCE, "<snipcheck doctest>", "exec"), module.__dict__)  # noqa: S102
+        except BaseException:
+            del sys.modules[module.__name__]
+            raise
+    return module
+
+
+def needs_doctest(snippet):
+    """Whether running `snippet` takes doctest: a `>>>` session, output to compare, option
+    directives, or examples of a module's docstrings (whose finder is doctest's)."""
+    return bool(
+        snippet.get("kind") == "doctest" or snippet.get("expected_output") or snippet.get("options")
+        or snippet.get("object") is not None
+    )
+
+
+def _run_snippet(snippet):
     filename, code, first_line = snippet["path"], snippet["code"], snippet["line"]
     if "skip" in snippet:
         return verdict("skipped")
     namespace, failed = _namespace(snippet)
     if failed is not None:
         return failed  # the verdict on a module or a fixture that fails
+    doctests = doctest_runner() if needs_doctest(snippet) else None
     try:
-        flags = doctests.option_flags(snippet.get("options", []))
+        flags = doctests.option_flags(snippet.get("options", [])) if doctests else 0
     except ValueError as error:
         return verdict("exception", error, first_line)
     condition = snippet.get("skip_if")
@@ -420,9 +449,7 @@ def run(code, filename, first_line, namespace=None, expected=None, flags=0):
     finally:
         restore_stdio()
     if tee is not None:
-        import _snipcheck_doctest as doctests
-
-        mismatch = doctests.compare_output(expected["text"], tee.kept.getvalue(), flags, expected["line"])
+        mismatch = doctest_runner().compare_output(expected["text"], tee.kept.getvalue(), flags, expected["line"])
         if mismatch is not None:
             return mismatch
     return _PASSED_VERDICT

@@ -133,7 +133,7 @@ fn serve(
         root: env_root.to_path_buf(),
     };
     interpreter::start(&env)?;
-    let (runner, python) = Python::attach(|py| -> Result<_> {
+    let (runner, warmer, python) = Python::attach(|py| -> Result<_> {
         let modules = PythonModules::load(py)?;
         if !options.network && network.starts_with("off (socket") {
             modules.network.bind(py).call_method0("refuse_network")?;
@@ -148,7 +148,11 @@ fn serve(
             .bind(py)
             .call_method0("python_info")?
             .extract()?;
-        Ok((modules.snippet, serde_json::from_str::<PythonInfo>(&info)?))
+        Ok((
+            modules.snippet,
+            modules.warmup,
+            serde_json::from_str::<PythonInfo>(&info)?,
+        ))
     })?;
     let sandbox = sandbox::report(
         options,
@@ -161,6 +165,7 @@ fn serve(
     );
     send(protocol, &WorkerMessage::Ready { python, sandbox })?;
 
+    let mut doctest_loaded = false;
     let stdin = std::io::stdin();
     for line in stdin.lock().lines() {
         let line = line.context("reading a job")?;
@@ -185,6 +190,16 @@ fn serve(
                 &own_folders.1
             }
         };
+        if !doctest_loaded && job.needs_doctest() {
+            // Loaded here once rather than in each child, and frozen with the rest.
+            Python::attach(|py| -> PyResult<()> {
+                runner.bind(py).call_method0("doctest_runner")?;
+                warmer.bind(py).call_method0("freeze_heap")?;
+                Ok(())
+            })
+            .map_err(|err| anyhow!("cannot load the doctest runner: {err}"))?;
+            doctest_loaded = true;
+        }
         supervise::run_job(&mut JobContext {
             job: &job,
             runner: &runner,
@@ -218,9 +233,9 @@ fn warm_up(py: Python<'_>, warmer: &Py<PyModule>, warmup: &[String]) -> Result<(
 
 /// The Python side of a worker, one file per job, loaded in the order they import each
 /// other (none imports one loaded after it): how an exception becomes a verdict, executing
-/// code, doctests, running a snippet; and, imported by none, the network refusal and the
-/// warm-up.
-const PYTHON_FILES: [(&str, &CStr, &CStr); 6] = [
+/// code, running a snippet; and, imported by none, the network refusal and the warm-up.
+/// The doctest runner is loaded only when a job needs it (see [`DOCTEST_RUNNER`]).
+const PYTHON_FILES: [(&str, &CStr, &CStr); 5] = [
     (
         include_str!("classify.py"),
         c"<snipcheck classify>",
@@ -230,11 +245,6 @@ const PYTHON_FILES: [(&str, &CStr, &CStr); 6] = [
         include_str!("runner.py"),
         c"<snipcheck runner>",
         c"_snipcheck_runner",
-    ),
-    (
-        include_str!("doctest_runner.py"),
-        c"<snipcheck doctest>",
-        c"_snipcheck_doctest",
     ),
     (
         include_str!("snippet.py"),
@@ -252,6 +262,10 @@ const PYTHON_FILES: [(&str, &CStr, &CStr); 6] = [
         c"_snipcheck_warmup",
     ),
 ];
+
+/// The doctest runner's source, handed to `snippet.py`, which loads it on first use: in the
+/// worker before forking a job that needs it, else in a child that finds it needs it.
+const DOCTEST_RUNNER: &str = include_str!("doctest_runner.py");
 
 /// The modules the worker and its children call into.
 struct PythonModules {
@@ -275,8 +289,10 @@ impl PythonModules {
                 .remove(name)
                 .ok_or_else(|| anyhow!("{name} was not loaded"))
         };
+        let snippet = take("_snipcheck_snippet")?;
+        snippet.bind(py).setattr("DOCTEST_SOURCE", DOCTEST_RUNNER)?;
         Ok(PythonModules {
-            snippet: take("_snipcheck_snippet")?,
+            snippet,
             network: take("_snipcheck_network")?,
             warmup: take("_snipcheck_warmup")?,
         })
