@@ -76,9 +76,16 @@ impl SideResolve {
     /// Feeding thread `feeder` has no job left: `worker`, its last, answers every waiting
     /// library that no other thread still running has imported (that one answers it after
     /// its job, sooner than importing it here would).
+    /// Without a worker (it stopped, or died and none replaced it) the thread only stops
+    /// holding its libraries: another thread, or the caller, answers them.
     pub(crate) fn leaving(&self, feeder: usize, worker: Option<&mut Worker>) {
-        let job = self.take_leaving(feeder);
-        if let (Some(job), Some(worker)) = (job, worker) {
+        let Some(worker) = worker else {
+            if let Ok(mut state) = self.state.lock() {
+                state.holding.remove(&feeder);
+            }
+            return;
+        };
+        if let Some(job) = self.take_leaving(feeder) {
             self.ask(worker, &job);
         }
     }
