@@ -274,7 +274,7 @@ fn run_pool(
     // import the libraries once more: the workers answer the names between their jobs
     // instead. Otherwise the resolver runs beside them, on a core of its own.
     let on_a_worker = (!queries.is_empty()
-        && snipcheck_python::pool::jobs_at_once(options, jobs) >= options.workers.max(1))
+        && snipcheck_python::pool::has_a_job_per_worker(options, jobs))
     .then(|| SideResolve::new(snipcheck_python::resolve::job(resolving, queries)));
     let (result, answers) = std::thread::scope(|scope| {
         let resolver = on_a_worker

@@ -19,11 +19,14 @@ const NOT_FOR_WARMING: &[&str] = &[
 /// as written (`a.b`): warming only `a` would leave every child to import `a.b` again.
 pub fn imported_modules(code: &str) -> BTreeSet<String> {
     let mut modules = snipcheck_extract::python_text::imported_modules(code);
-    modules.retain(|m| {
-        let top = m.split('.').next().unwrap_or(m);
-        !NOT_FOR_WARMING.contains(&top)
-    });
+    modules.retain(|m| !NOT_FOR_WARMING.contains(&top_level(m)));
     modules
+}
+
+/// The top-level package of a module (`sklearn` of `sklearn.metrics`): the library, as
+/// parts, name queries and import weights count it.
+pub fn top_level(module: &str) -> &str {
+    module.split('.').next().unwrap_or(module)
 }
 
 #[cfg(test)]

@@ -80,13 +80,16 @@ pub fn run(
     )
 }
 
-/// How many jobs the pool cuts `jobs` into: documents, or their parts under `--isolate
-/// library` and `--isolate snippet`.
-pub fn jobs_at_once(options: &PoolOptions, jobs: &[DocumentJob]) -> usize {
-    match options.isolate {
-        Isolation::Document => jobs.iter().filter(|j| !j.snippets.is_empty()).count(),
-        isolate => split_into_parts(jobs, isolate).len(),
-    }
+/// Whether the pool cuts `jobs` into at least one job per worker: documents, or their parts
+/// under `--isolate library` and `--isolate snippet`. A part is never more than a document,
+/// so the documents are cut (every snippet's imports read, as the run does again) only
+/// when there are fewer of them than workers.
+pub fn has_a_job_per_worker(options: &PoolOptions, jobs: &[DocumentJob]) -> bool {
+    let workers = options.workers.max(1);
+    let documents = jobs.iter().filter(|j| !j.snippets.is_empty()).count();
+    documents >= workers
+        || (options.isolate != Isolation::Document
+            && split_into_parts(jobs, options.isolate).len() >= workers)
 }
 
 /// [`run`] on the workers `session` keeps, which it keeps again afterwards; `cancel` stops
@@ -430,7 +433,7 @@ fn by_library(
     let mut group: Vec<usize> = (0..job.snippets.len()).collect();
     let mut owner: std::collections::HashMap<String, usize> = Default::default();
     for (index, (snippet, modules)) in job.snippets.iter().zip(imports).enumerate() {
-        let libraries = modules.iter().map(|m| m.split('.').next().unwrap_or(m));
+        let libraries = modules.iter().map(|m| crate::imports::top_level(m));
         let mut keys: Vec<String> = libraries.map(|l| format!("library {l}")).collect();
         keys.extend(snippet.session.iter().map(|s| format!("session {s}")));
         if keys.is_empty() {
@@ -675,9 +678,12 @@ fn take_job(
 ///
 /// [`import_weight`]: crate::import_weight
 fn heaviest_first(queued: &mut [Queued], env: &crate::venv::PythonEnv) {
-    let library = |m: &str| m.split('.').next().unwrap_or(m).to_string();
     let libraries = |q: &Queued| {
-        let mut all: Vec<String> = q.imports.iter().map(|m| library(m)).collect();
+        let mut all: Vec<String> = q
+            .imports
+            .iter()
+            .map(|m| crate::imports::top_level(m).to_string())
+            .collect();
         all.sort();
         all.dedup();
         all

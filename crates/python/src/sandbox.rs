@@ -231,6 +231,9 @@ fn probe_landlock_in(parent: &Path) -> Result<String, String> {
     }
 }
 
+/// Where a run's cgroups are made: the v1 `pids` hierarchy, else the v2 one.
+const CGROUP_ROOTS: [&str; 2] = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"];
+
 /// A cgroup (v1 `pids` or v2) that caps a child's processes and can kill all of them, even
 /// those that left its process group. Only available to root or with a delegated cgroup.
 ///
@@ -252,7 +255,7 @@ impl ProcessCap {
         if max_processes == 0 {
             return None;
         }
-        for root in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"] {
+        for root in CGROUP_ROOTS {
             let dir = Path::new(root).join(name);
             if !Path::new(root).join("cgroup.procs").exists() {
                 continue;
@@ -374,7 +377,7 @@ pub fn cgroup_prefix() -> String {
 /// next run.
 pub fn sweep_cgroups(run_id: u32) {
     let prefix = format!("snipcheck-{run_id}-");
-    for root in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"] {
+    for root in CGROUP_ROOTS {
         let Ok(entries) = std::fs::read_dir(root) else {
             continue;
         };
@@ -421,7 +424,7 @@ pub fn worker_process_cap(options: &SandboxOptions) -> Option<ProcessCap> {
 pub(crate) fn remove_worker_cgroup(pid: u32) {
     // The run id this process gave the worker: its own pid.
     let name = format!("snipcheck-{}-worker-{pid}", std::process::id());
-    for root in ["/sys/fs/cgroup/pids", "/sys/fs/cgroup"] {
+    for root in CGROUP_ROOTS {
         let dir = Path::new(root).join(&name);
         if dir.exists() {
             drop(ProcessCap::found(dir));

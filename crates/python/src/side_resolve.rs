@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use crate::imports::top_level;
 use crate::protocol::{Answer, Query, ResolveJob};
 use crate::worker_process::Worker;
 
@@ -59,7 +60,7 @@ impl SideResolve {
     /// Feeding thread `feeder` now holds workers that imported `modules`.
     pub(crate) fn holds<'m>(&self, feeder: usize, modules: impl Iterator<Item = &'m String>) {
         if let Ok(mut state) = self.state.lock() {
-            let mut libraries: Vec<String> = modules.map(|m| library_of(m).to_string()).collect();
+            let mut libraries: Vec<String> = modules.map(|m| top_level(m).to_string()).collect();
             libraries.sort();
             libraries.dedup();
             state.holding.insert(feeder, libraries);
@@ -92,7 +93,7 @@ impl SideResolve {
 
     /// The waiting libraries a worker that imported `warm` answers after a job.
     fn take_warm(&self, warm: &[String]) -> Option<ResolveJob> {
-        let warm: Vec<&str> = warm.iter().map(|m| library_of(m)).collect();
+        let warm: Vec<&str> = warm.iter().map(|m| top_level(m)).collect();
         self.take(|library, _| library == "builtins" || warm.contains(&library))
     }
 
@@ -150,12 +151,6 @@ fn wait_by_library(
             None => waiting.push((query.library.clone(), vec![query])),
         }
     }
-}
-
-/// The top-level package of a module (`sklearn` of `sklearn.metrics`), as queries name
-/// their library.
-fn library_of(module: &str) -> &str {
-    module.split('.').next().unwrap_or(module)
 }
 
 #[cfg(test)]
