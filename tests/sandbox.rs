@@ -182,6 +182,30 @@ fn a_snippet_that_kills_its_worker_is_the_only_one_charged() {
     }
 }
 
+/// The worker's start-up variables (its libpython, glibc's huge-page tunable, CPython's
+/// settings) are gone before a snippet runs, and CPython's arenas are advised for huge
+/// pages wherever the kernel has them.
+#[test]
+fn the_worker_leaves_no_start_up_variable_and_puts_arenas_in_huge_pages() {
+    let record = json_record(
+        command_in(
+            &root(),
+            &["check", "--config", "fixtures/sandbox/worker-memory.yaml"],
+        ),
+        0,
+    );
+    let printed = |id: &str| by_id(&record, id)["stdout"]["text"].clone();
+    assert_eq!(printed("start-up-variables"), "[]\n");
+    let thp = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled");
+    match thp {
+        Ok(setting) if !setting.contains("[never]") => {
+            assert_eq!(printed("arena-flags"), "True\n")
+        }
+        // No huge pages to ask for: the arenas are plain memory, and still work.
+        _ => assert_eq!(by_id(&record, "arena-flags")["status"], "passed"),
+    }
+}
+
 /// Every worker holds a cgroup of its own where cgroups can be written; a run removes them
 /// all, also that of a worker a snippet killed and those of the workers it ends itself.
 #[test]

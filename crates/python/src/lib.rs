@@ -14,6 +14,7 @@
 
 mod capture;
 mod child;
+mod huge_pages;
 mod import_weight;
 mod imports;
 mod interpreter;

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyModule;
 use snipcheck_record::PythonInfo;
 
+use crate::huge_pages;
 use crate::interpreter;
 use crate::pid_namespace::NamespaceMaker;
 use crate::process::send;
@@ -29,6 +30,7 @@ pub fn serve_from_command_line() -> i32 {
     // SAFETY: no other thread exists yet.
     std::env::remove_var("LD_PRELOAD");
     std::env::remove_var(LIBPYTHON_VARIABLE);
+    huge_pages::forget_malloc_tunables();
     if !interpreter::libpython_loaded() {
         eprintln!(
             "snipcheck-worker: no libpython is loaded ({}); it is started by snipcheck, which \
@@ -132,6 +134,7 @@ fn serve(
     let env = PythonEnv {
         root: env_root.to_path_buf(),
     };
+    huge_pages::install_arena_allocator();
     interpreter::start(&env)?;
     let (runner, warmer, python) = Python::attach(|py| -> Result<_> {
         let modules = PythonModules::load(py)?;

@@ -8,6 +8,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use anyhow::{bail, Context, Result};
 use snipcheck_record::{PythonInfo, SandboxReport};
 
+use crate::huge_pages;
 use crate::interrupt::{interrupted, WORKER_PIDS};
 use crate::protocol::{Isolation, WorkerArguments, WorkerMessage, LIBPYTHON_VARIABLE};
 use crate::sandbox::SandboxOptions;
@@ -76,6 +77,11 @@ fn startup_environment(allowed: &[(String, String)]) -> Vec<(String, String)> {
     let locale = set("LC_CTYPE").or_else(|| set("LANG"));
     if set("LC_ALL").is_none() && matches!(locale, None | Some("C" | "POSIX")) {
         variables.push(("LC_CTYPE".into(), "C.UTF-8".into()));
+    }
+    // Huge pages for the worker's malloc heap, unless the user gives tunables of their own.
+    let (tunables, ours) = huge_pages::MALLOC_TUNABLES;
+    if set(tunables).is_none() {
+        variables.push((tunables.into(), ours.into()));
     }
     variables
 }
@@ -269,14 +275,19 @@ fn matches_pattern(pattern: &str, name: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The start-up variables for a caller whose allowed variables are `pairs`.
+    fn startup_with(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        let allowed: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        startup_environment(&allowed)
+    }
+
     #[test]
     fn a_c_locale_is_coerced_to_utf8_and_others_are_kept() {
         let with = |pairs: &[(&str, &str)]| {
-            let allowed: Vec<(String, String)> = pairs
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect();
-            startup_environment(&allowed)
+            startup_with(pairs)
                 .into_iter()
                 .find(|(name, _)| name == "LC_CTYPE")
                 .map(|(_, value)| value)
@@ -290,6 +301,19 @@ mod tests {
         assert_eq!(with(&[("LC_ALL", "C")]), None);
         assert_eq!(with(&[("LANG", "de_DE.ISO-8859-1")]), None);
         assert_eq!(with(&[("LC_ALL", ""), ("LANG", "en_US.UTF-8")]), None);
+    }
+
+    #[test]
+    fn huge_pages_are_asked_of_glibc_unless_the_user_gives_tunables() {
+        let tunables = |pairs: &[(&str, &str)]| {
+            startup_with(pairs)
+                .into_iter()
+                .filter(|(name, _)| name == "GLIBC_TUNABLES")
+                .map(|(_, value)| value)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(tunables(&[]), ["glibc.malloc.hugetlb=1"]);
+        assert!(tunables(&[("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")]).is_empty());
     }
 
     #[test]
