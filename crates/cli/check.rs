@@ -15,18 +15,31 @@ use crate::exit;
 use crate::progress::Terminal;
 
 pub fn run(args: &CheckArgs) -> ExitCode {
-    exit::of(check(args, &Session::new()))
+    let session = Session::new();
+    // Nothing after the check needs the workers: they end while the reports are written
+    // (a worker that imported numpy takes tens of milliseconds to be torn down).
+    exit::of(std::thread::scope(|scope| {
+        check_then(args, &session, || {
+            scope.spawn(|| session.close());
+        })
+    }))
 }
 
 /// One whole check on `session`'s workers; returns the exit code.
 pub fn check(args: &CheckArgs, session: &Session) -> Result<u8> {
+    check_then(args, session, || {})
+}
+
+/// [`check`], calling `checked` once the check has run, before its reports are written.
+fn check_then(args: &CheckArgs, session: &Session, checked: impl FnOnce()) -> Result<u8> {
     let mut options = args.options();
     if options.shard.is_none() {
         options.shard = crate::args::bazel_shard()?;
     }
     let mut terminal = Terminal::new(args.report.quiet, args.report.verbose);
-    let run = snipcheck_check::check_in(session, &Cancel::default(), &options, &mut terminal)?;
-    report(&args.report, run)
+    let run = snipcheck_check::check_in(session, &Cancel::default(), &options, &mut terminal);
+    checked();
+    report(&args.report, run?)
 }
 
 /// `snipcheck merge`: the shards' records as one, gated and reported as `check` would.

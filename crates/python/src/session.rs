@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use snipcheck_record::{PythonInfo, SandboxReport};
 
 use crate::protocol::Isolation;
-use crate::worker_process::{PoolOptions, Worker};
+use crate::worker_process::{end_together, PoolOptions, Worker};
 
 /// Workers kept warm between runs. Dropping it ends the idle ones.
 #[derive(Default)]
@@ -39,6 +39,19 @@ struct Kept {
     busy: Vec<u32>,
     /// After [`Session::close`]: no worker starts or is kept any more.
     closed: bool,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Ok(kept) = self.kept.get_mut() {
+            end_warm(std::mem::take(&mut kept.idle));
+        }
+    }
+}
+
+/// Ends kept workers side by side (see [`end_together`]).
+fn end_warm(warm: Vec<Warm>) {
+    end_together(warm.into_iter().map(|warm| warm.worker).collect());
 }
 
 /// A started worker with what it said when it was ready, to be said again to each run that
@@ -98,7 +111,7 @@ impl Session {
             }
             Err(_) => Vec::new(),
         };
-        drop(idle);
+        end_warm(idle);
     }
 
     /// Starts a run: kept workers started otherwise than `options` asks are ended.
@@ -123,7 +136,7 @@ impl Session {
             Err(_) => Vec::new(),
         };
         // Outside the lock: ending a worker waits for it.
-        drop(stale);
+        end_warm(stale);
         Ok(())
     }
 

@@ -239,6 +239,16 @@ impl Worker {
     }
 }
 
+/// Ends `workers` side by side: every one is killed before any is waited for, so the
+/// kernel frees their memory (tens of milliseconds for a worker that imported numpy) on
+/// every core at once rather than one after the other.
+pub(crate) fn end_together(mut workers: Vec<Worker>) {
+    for worker in &mut workers {
+        let _ = worker.process.kill();
+    }
+    drop(workers);
+}
+
 impl Drop for Worker {
     fn drop(&mut self) {
         if let Ok(mut pids) = WORKER_PIDS.lock() {
