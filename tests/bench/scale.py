@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -141,17 +142,61 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Ru
     return Run(wall, cpu, peaks, sampler.largest, returncode, stdout, stderr)
 
 
-def best_import(python: Path, modules: str, repeat: int, env: dict[str, str]) -> float:
-    """Best wall time of a fresh interpreter importing `modules`, one BLAS thread (as
-    snipcheck's workers have)."""
+def best_import(python: Path, modules: str, repeat: int, env: dict[str, str],
+                side_by_side: int = 1) -> float:
+    """Best wall time of fresh interpreters importing `modules`, one BLAS thread (as
+    snipcheck's workers have): `side_by_side` of them at once, as that many workers do."""
     env = dict(env, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run([str(python), "-c", f"import {modules}"], check=True, env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        imports = [subprocess.Popen([str(python), "-c", f"import {modules}"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for _ in range(side_by_side)]
+        if any(p.wait() != 0 for p in imports):
+            raise SystemExit(f"import {modules} failed in {python}")
         best = min(best, time.perf_counter() - start)
     return best
+
+
+# The runner's own Python, loaded under the names the worker gives it, running snippets one
+# after the other in one process: no fork, no pipe, no record. What is left is CPython
+# compiling and executing each snippet, the floor under snipcheck's cost per snippet.
+IN_PROCESS_RUNNER = """
+import json, re, sys, time
+sys.path.insert(0, sys.argv[1])
+import _snipcheck_snippet as snippet
+from pathlib import Path
+codes = []
+for page in sorted(Path(sys.argv[3]).glob("*.md")):
+    codes += re.findall(r"```python\\n(.*?)```", page.read_text(), re.S)
+codes = codes[:int(sys.argv[2])]
+jobs = [json.dumps({"id": f"example-{i}", "path": "/corpus/page.md", "line": 10 + 4 * i,
+                    "end_line": 12 + 4 * i, "code": code, "kind": "python"})
+        for i, code in enumerate(codes)]
+start = time.process_time()
+for job in jobs:
+    assert json.loads(snippet.run_snippet(job))["category"] == "passed"
+print(len(jobs), (time.process_time() - start) / len(jobs) * 1000)
+"""
+
+
+def in_process_ms(python: Path, corpus: Path, snippets: int) -> float:
+    """CPU milliseconds per snippet of the runner's Python run in process (see above) on
+    the first `snippets` snippets of `corpus`."""
+    runner = ROOT / "crates" / "python" / "src"
+    with tempfile.TemporaryDirectory() as modules:
+        for name in ("classify", "runner", "snippet"):
+            shutil.copy(runner / f"{name}.py", Path(modules) / f"_snipcheck_{name}.py")
+        run = subprocess.run([str(python), "-c", IN_PROCESS_RUNNER, modules, str(snippets),
+                              str(corpus)], capture_output=True, text=True)
+        if run.returncode != 0:
+            raise SystemExit(f"the runner's Python failed in process:\n{run.stderr[-2000:]}")
+        out = run.stdout
+    ran, per_snippet = out.split()
+    if int(ran) < snippets:
+        raise SystemExit(f"only {ran} snippets found in {corpus}")
+    return float(per_snippet)
 
 
 def snipcheck(binary: Path, venv: Path, work: Path, *rest: str) -> list[str]:
@@ -165,7 +210,7 @@ def snipcheck(binary: Path, venv: Path, work: Path, *rest: str) -> list[str]:
 
 
 def checked(run: Run, work: Path, snippets: int | None, what: str) -> dict:
-    """The run's record, after making sure it ran every snippet (and, for the generated
+    """The run's record (removed from `work`), after making sure it ran every snippet (and, for the generated
     corpora, that every one passed): a fast run that checked nothing proves nothing."""
     record_path = work / "record.json"
     if not record_path.exists():
@@ -176,7 +221,7 @@ def checked(run: Run, work: Path, snippets: int | None, what: str) -> dict:
     summary = record["summary"]
     if snippets is not None and (summary["snippets"] != snippets or summary["passed"] != snippets):
         raise SystemExit(f"{what}: expected {snippets} passed snippets, the record says {summary}")
-    return summary
+    return record
 
 
 def run_large(ctx: dict, repeat: int) -> dict:
@@ -217,10 +262,15 @@ def run_large(ctx: dict, repeat: int) -> dict:
         return (sizes[str(large)][key] - sizes[str(small)][key]) / (large - small) * 1000
 
     largest = max(max(s["peak_mib"].values()) for s in sizes.values())
+    # The bound: every core running snippets in process with nothing else to do.
+    python_ms = min(in_process_ms(ctx["venv"] / "bin" / "python", corpora[small], 5_000)
+                    for _ in range(repeat))
     # The CPU slope has no target: it says what the wall slope would be on an idle machine
     # of as many cores (divide by them), when the load makes the wall times say little.
     return {"sizes": sizes, "slope_ms": round(slope("best_s"), 4),
-            "cpu_slope_ms": round(slope("best_cpu_s"), 4), "largest_process_mib": largest}
+            "cpu_slope_ms": round(slope("best_cpu_s"), 4), "largest_process_mib": largest,
+            "in_process_cpu_ms": round(python_ms, 4),
+            "slope_bound_ms": round(python_ms / (os.cpu_count() or 1), 4)}
 
 
 def run_floor(ctx: dict, repeat: int) -> dict:
@@ -231,17 +281,29 @@ def run_floor(ctx: dict, repeat: int) -> dict:
     folder = ctx["cache"] / f"corpus-{BENCH_CORPUS}"
     peers.generate_corpus(folder, BENCH_CORPUS, ctx["seed"])
     python = ctx["venv"] / "bin" / "python"
-    floors, walls = [], []
+    cores = os.cpu_count() or 1
+    floors, side_by_side, walls, snippet_times = [], [], [], []
     for i in range(repeat):
         floors.append(best_import(python, FLOOR_IMPORTS, 1, ctx["env"]))
+        # As many workers as cores each import them: what sharing the machine costs them.
+        side_by_side.append(best_import(python, FLOOR_IMPORTS, 1, ctx["env"], cores))
         run = measure(snipcheck(ctx["binary"], ctx["venv"], work, str(folder)), work)
-        checked(run, work, BENCH_CORPUS, f"{BENCH_CORPUS} snippets")
+        record = checked(run, work, BENCH_CORPUS, f"{BENCH_CORPUS} snippets")
+        snippet_times.append(sum(s["duration_ms"] for s in record["snippets"]) / 1000)
         walls.append(run.wall_s)
         log(f"round {i + 1}/{repeat}  import floor {floors[-1]:.2f} s  "
+            f"{cores} side by side {side_by_side[-1]:.2f} s  "
             f"{BENCH_CORPUS} snippets {run.wall_s:.2f} s")
+    snippets_s = min(snippet_times)
     return {"import_floor_s": [round(f, 3) for f in floors],
+            "side_by_side_s": [round(f, 3) for f in side_by_side],
             "wall_s": [round(w, 3) for w in walls],
-            "bench_vs_floor": round(min(walls) / min(floors), 3)}
+            "snippets_s": round(snippets_s, 3),
+            "bench_vs_floor": round(min(walls) / min(floors), 3),
+            # Two bounds under the ratio: the imports of a worker per core, and one import
+            # followed by the snippets' own time spread over the cores (no fork, no exit).
+            "side_by_side_vs_floor": round(min(side_by_side) / min(floors), 3),
+            "no_overhead_vs_floor": round((min(floors) + snippets_s / cores) / min(floors), 3)}
 
 
 def run_guide(ctx: dict, repeat: int, venv: Path, isolate: str | None) -> dict:
@@ -256,7 +318,7 @@ def run_guide(ctx: dict, repeat: int, venv: Path, isolate: str | None) -> dict:
         chosen = ["--isolate", isolate] if isolate else []
         argv = snipcheck(ctx["binary"], venv, work, "--config", str(config), *chosen)
         run = measure(argv, work)
-        summary = checked(run, work, None, "the guide")
+        summary = checked(run, work, None, "the guide")["summary"]
         walls.append(run.wall_s)
         log(f"round {i + 1}/{repeat}  import {GUIDE_SLOWEST_IMPORT} {imports[-1]:.2f} s  "
             f"the guide {run.wall_s:.2f} s")
@@ -284,10 +346,17 @@ def report(doc: dict) -> str:
             lines.append(f"| {n} | {s['documents']} | {s['best_s']:.2f} | {s['best_cpu_s']:.2f} | "
                          f"{p['main']:.0f} | {p['worker']:.0f} | {p['child']:.0f} |")
         lines.append(f"\nCPU (user + system of the whole process tree) per extra snippet: "
-                     f"{large['cpu_slope_ms']:.3f} ms.")
+                     f"{large['cpu_slope_ms']:.3f} ms. The runner's own Python in one process "
+                     f"(no fork, pipe or record): {large['in_process_cpu_ms']:.3f} ms of CPU "
+                     f"per snippet, so no slope below {large['slope_bound_ms']:.3f} ms on "
+                     f"{doc['machine']['cores']} cores.")
     if floor:
         lines.append(f"\nBenchmark corpus: {min(floor['wall_s']):.2f} s; import floor "
-                     f"(`import {FLOOR_IMPORTS}`): {min(floor['import_floor_s']):.2f} s.")
+                     f"(`import {FLOOR_IMPORTS}`): {min(floor['import_floor_s']):.2f} s; as "
+                     f"many imports as cores side by side: {min(floor['side_by_side_s']):.2f} s "
+                     f"({floor['side_by_side_vs_floor']:.3f} x); one import then the snippets' "
+                     f"own {floor['snippets_s']:.2f} s over the cores: "
+                     f"{floor['no_overhead_vs_floor']:.3f} x.")
     if guide:
         lines.append(f"The guide cold (isolation {guide['isolate']}, {guide['env']}): "
                      f"{min(guide['wall_s']):.2f} s; `import "
