@@ -43,6 +43,7 @@ pub struct Config {
     /// The committed record of known results; default `snipcheck.record.yaml` beside this file.
     pub record: Option<PathBuf>,
     /// A fresh process per `document` (default) or per `snippet`.
+    #[serde(default, deserialize_with = "one_word")]
     pub isolate: Option<Isolate>,
     #[serde(default)]
     pub sandbox: SandboxConfig,
@@ -95,6 +96,7 @@ pub struct ReferencesConfig {
     pub ignore: Vec<String>,
     /// Severity of a bare name that does not resolve (default `warning`).
     #[schemars(with = "Option<SeverityName>")]
+    #[serde(default, deserialize_with = "one_word")]
     pub bare: Option<Severity>,
     /// Seconds allowed for walking a library's modules to index it (default 60).
     pub index_budget: Option<f64>,
@@ -372,6 +374,65 @@ pub fn load(explicit: Option<&Path>) -> Result<LoadedConfig, String> {
     })
 }
 
+/// Reads a choice among words (an enum of unit variants) from a scalar only. serde_yaml reads
+/// a list or a map there as an enum written with a YAML tag, and says "expected a YAML tag
+/// starting with '!'", which names neither the key's choices nor what is wrong.
+fn one_word<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    deserializer.deserialize_any(OneWord(std::marker::PhantomData))
+}
+
+struct OneWord<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: serde::de::DeserializeOwned> serde::de::Visitor<'de> for OneWord<T> {
+    type Value = Option<T>;
+
+    // A list or a map is refused with this (serde's own "invalid type" message).
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        // serde's message for a word that is none of the choices lists them.
+        let unknown =
+            T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(""))
+                .err()
+                .map(|err| err.to_string());
+        match unknown
+            .as_deref()
+            .and_then(|text| text.split_once("expected "))
+        {
+            Some((_, choices)) => f.write_str(choices),
+            None => f.write_str("a single word"),
+        }
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, word: &str) -> Result<Self::Value, E> {
+        use serde::de::IntoDeserializer;
+        T::deserialize(word.into_deserializer()).map(Some)
+    }
+
+    // As serde_yaml reads a plain scalar for an enum: `3` is the word "3".
+    fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Self::Value, E> {
+        self.visit_str(&number.to_string())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Self::Value, E> {
+        self.visit_str(&number.to_string())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Self::Value, E> {
+        self.visit_str(&number.to_string())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, flag: bool) -> Result<Self::Value, E> {
+        self.visit_str(&flag.to_string())
+    }
+}
+
 /// Parses config text; errors read `LINE:COLUMN: message` (or `: message` without a place).
 pub fn parse(text: &str) -> Result<Config, String> {
     // An empty file is a valid config with every default.
@@ -476,6 +537,40 @@ mod tests {
         assert!(err.starts_with("2:3: "), "{err}");
         assert!(err.contains("unknown field `ignored`"), "{err}");
         assert!(parse("references:\n  index_budget: -1\n").is_err());
+    }
+
+    #[test]
+    fn a_choice_given_as_a_list_or_map_names_the_choices_and_its_place() {
+        let err = parse("jobs: 2\nisolate: [library]\n").unwrap_err();
+        assert!(err.starts_with("2:10: isolate: "), "{err}");
+        assert!(
+            err.ends_with(
+                "invalid type: sequence, expected one of `document`, `snippet`, `library`"
+            ),
+            "{err}"
+        );
+        let err = parse("references:\n  bare: {level: error}\n").unwrap_err();
+        assert!(err.starts_with("2:9: references.bare: "), "{err}");
+        assert!(err.contains("`warning`"), "{err}");
+        assert!(err.contains("invalid type: map, expected one of"), "{err}");
+        // Words still read as before, right or wrong.
+        assert_eq!(
+            parse("isolate: library\n").unwrap().isolate,
+            Some(Isolate::Library)
+        );
+        assert_eq!(
+            parse("references: {bare: error}\n")
+                .unwrap()
+                .references
+                .bare,
+            Some(Severity::Error)
+        );
+        assert!(parse("isolate:\n").unwrap().isolate.is_none());
+        let err = parse("isolate: 3\n").unwrap_err();
+        assert!(
+            err.contains("unknown variant `3`, expected one of"),
+            "{err}"
+        );
     }
 
     #[test]
