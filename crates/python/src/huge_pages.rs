@@ -51,21 +51,15 @@ struct Blocks {
     arena_bytes: usize,
 }
 
-static BLOCKS: Mutex<Blocks> = Mutex::new(Blocks {
-    reserved: Vec::new(),
-    next: 0,
-    end: 0,
-    freed: Vec::new(),
-    arena_bytes: 0,
-});
+static BLOCKS: Mutex<Blocks> = Mutex::new(Blocks::new());
 
 /// CPython's own arena allocator, for whatever cannot be placed in a block.
-struct Default(ArenaAllocator);
+struct CpythonAllocator(ArenaAllocator);
 // SAFETY: a table of function pointers and CPython's context, written once before the
 // interpreter starts and only read afterwards.
-unsafe impl Sync for Default {}
-unsafe impl Send for Default {}
-static DEFAULT: std::sync::OnceLock<Default> = std::sync::OnceLock::new();
+unsafe impl Sync for CpythonAllocator {}
+unsafe impl Send for CpythonAllocator {}
+static CPYTHON: std::sync::OnceLock<CpythonAllocator> = std::sync::OnceLock::new();
 
 /// The environment variable that has glibc advise huge pages for its heap (glibc 2.35 and
 /// later; others ignore it), set for the worker's start only: the worker removes it
@@ -92,7 +86,10 @@ pub fn install_arena_allocator() {
     };
     // SAFETY: reads CPython's current allocator into a struct of its layout.
     unsafe { PyObject_GetArenaAllocator(&mut default) };
-    if default.alloc.is_none() || default.free.is_none() || DEFAULT.set(Default(default)).is_err() {
+    if default.alloc.is_none()
+        || default.free.is_none()
+        || CPYTHON.set(CpythonAllocator(default)).is_err()
+    {
         return;
     }
     let mut ours = ArenaAllocator {
@@ -114,7 +111,7 @@ unsafe extern "C" fn alloc_arena(_ctx: *mut c_void, size: usize) -> *mut c_void 
     if let Some(arena) = blocks().cut(size) {
         return arena as *mut c_void;
     }
-    match DEFAULT
+    match CPYTHON
         .get()
         .and_then(|d| d.0.alloc.map(|alloc| (alloc, d.0.ctx)))
     {
@@ -128,7 +125,7 @@ unsafe extern "C" fn free_arena(_ctx: *mut c_void, ptr: *mut c_void, size: usize
     if blocks().give_back(ptr as usize, size) {
         return;
     }
-    if let Some((free, ctx)) = DEFAULT
+    if let Some((free, ctx)) = CPYTHON
         .get()
         .and_then(|d| d.0.free.map(|free| (free, d.0.ctx)))
     {
@@ -138,6 +135,16 @@ unsafe extern "C" fn free_arena(_ctx: *mut c_void, ptr: *mut c_void, size: usize
 }
 
 impl Blocks {
+    const fn new() -> Blocks {
+        Blocks {
+            reserved: Vec::new(),
+            next: 0,
+            end: 0,
+            freed: Vec::new(),
+            arena_bytes: 0,
+        }
+    }
+
     /// An arena of `size` bytes from a block, or `None` to use the default allocator.
     fn cut(&mut self, size: usize) -> Option<usize> {
         if size == 0 || size > BLOCK_BYTES || !size.is_multiple_of(4096) {
@@ -219,19 +226,9 @@ fn reserve_block() -> Option<(usize, usize)> {
 mod tests {
     use super::*;
 
-    fn empty() -> Blocks {
-        Blocks {
-            reserved: Vec::new(),
-            next: 0,
-            end: 0,
-            freed: Vec::new(),
-            arena_bytes: 0,
-        }
-    }
-
     #[test]
     fn arenas_are_cut_in_order_from_an_aligned_block_and_reused_once_freed() {
-        let mut blocks = empty();
+        let mut blocks = Blocks::new();
         let first = blocks.cut(1 << 20).unwrap();
         let second = blocks.cut(1 << 20).unwrap();
         assert_eq!(first % HUGE_PAGE_BYTES, 0);
@@ -246,7 +243,7 @@ mod tests {
 
     #[test]
     fn what_a_block_cannot_hold_goes_to_the_default() {
-        let mut blocks = empty();
+        let mut blocks = Blocks::new();
         assert!(blocks.cut(1 << 20).is_some());
         // Another size than the build's arena size, or not whole pages.
         assert_eq!(blocks.cut(256 << 10), None);
@@ -258,7 +255,7 @@ mod tests {
 
     #[test]
     fn a_full_block_is_followed_by_a_new_one() {
-        let mut blocks = empty();
+        let mut blocks = Blocks::new();
         let arenas: Vec<usize> = (0..BLOCK_BYTES / (1 << 20) + 1)
             .map(|_| blocks.cut(1 << 20).unwrap())
             .collect();

@@ -285,23 +285,23 @@ fn matches_pattern(pattern: &str, name: &str) -> bool {
 mod tests {
     use super::*;
 
-    /// The start-up variables for a caller whose allowed variables are `pairs`.
-    fn startup_with(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    /// The values the start-up variables give `name` for a caller whose allowed variables
+    /// are `pairs`.
+    fn startup_values(pairs: &[(&str, &str)], name: &str) -> Vec<String> {
         let allowed: Vec<(String, String)> = pairs
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect();
         startup_environment(&allowed)
+            .into_iter()
+            .filter(|(variable, _)| variable == name)
+            .map(|(_, value)| value)
+            .collect()
     }
 
     #[test]
     fn a_c_locale_is_coerced_to_utf8_and_others_are_kept() {
-        let with = |pairs: &[(&str, &str)]| {
-            startup_with(pairs)
-                .into_iter()
-                .find(|(name, _)| name == "LC_CTYPE")
-                .map(|(_, value)| value)
-        };
+        let with = |pairs: &[(&str, &str)]| startup_values(pairs, "LC_CTYPE").into_iter().next();
         assert_eq!(with(&[]), Some("C.UTF-8".into()));
         assert_eq!(with(&[("LANG", "C")]), Some("C.UTF-8".into()));
         assert_eq!(
@@ -315,13 +315,7 @@ mod tests {
 
     #[test]
     fn huge_pages_are_asked_of_glibc_unless_the_user_gives_tunables() {
-        let tunables = |pairs: &[(&str, &str)]| {
-            startup_with(pairs)
-                .into_iter()
-                .filter(|(name, _)| name == "GLIBC_TUNABLES")
-                .map(|(_, value)| value)
-                .collect::<Vec<_>>()
-        };
+        let tunables = |pairs: &[(&str, &str)]| startup_values(pairs, "GLIBC_TUNABLES");
         assert_eq!(tunables(&[]), ["glibc.malloc.hugetlb=1"]);
         assert!(tunables(&[("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")]).is_empty());
     }
